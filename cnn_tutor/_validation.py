@@ -1,0 +1,103 @@
+"""Shared argument checks for the public functions of :mod:`cnn_tutor`.
+
+Every check raises ``TypeError`` or ``ValueError`` with a message that names
+the argument, says what was expected and what was received, and, where there
+is one, how to fix it.  Private: the public modules call these.
+"""
+
+import numbers
+
+import numpy as np
+
+
+def check_int(name, value, *, minimum=None):
+    """Return ``value`` as an ``int``; it must be an integer ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer; received {value!r} of type {type(value).__name__}.")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}; received {value!r}.")
+    return int(value)
+
+
+def check_float(name, value, *, minimum=None, maximum=None):
+    """Return ``value`` as a ``float`` within ``[minimum, maximum]``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number; received {value!r} of type {type(value).__name__}.")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"`{name}` must be finite; received {value!r}.")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}; received {value!r}.")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"`{name}` must be <= {maximum}; received {value!r}.")
+    return value
+
+
+def check_choice(name, value, choices):
+    """Return ``value`` if it is one of ``choices``."""
+    if value not in choices:
+        valid = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"`{name}` must be one of {valid}; received {value!r}.")
+    return value
+
+
+def as_float_array(name, value):
+    """Return ``value`` as a float NumPy array; non-numeric input is a ``TypeError``."""
+    array = np.asarray(value)
+    if array.dtype == bool:
+        return array.astype(np.float32)
+    if not np.issubdtype(array.dtype, np.number):
+        raise TypeError(f"`{name}` must be a numeric array; received dtype {array.dtype}.")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"`{name}` must be a real-valued array; received dtype {array.dtype}.")
+    if not np.issubdtype(array.dtype, np.floating):
+        array = array.astype(np.float64)
+    return array
+
+
+def check_images(name, images, *, channels=None, value_range=(0.0, 1.0)):
+    """Check an image batch in the book's convention and return it as float32.
+
+    The convention is ``(batch, height, width, channels)``, float, values in
+    ``value_range`` (``None`` skips the range check).
+    """
+    array = as_float_array(name, images)
+    if array.ndim != 4:
+        hint = ""
+        if array.ndim == 2:
+            hint = " For one grayscale image use `image[None, ..., None]`."
+        elif array.ndim == 3:
+            hint = " For one image use `image[None]`; for a grayscale batch use `images[..., None]`."
+        raise ValueError(
+            f"`{name}` must be 4-D (batch, height, width, channels); received shape {array.shape}.{hint}"
+        )
+    if channels is not None and array.shape[-1] != channels:
+        raise ValueError(f"`{name}` must have {channels} channel(s) in the last axis; received shape {array.shape}.")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"`{name}` contains NaN or infinite values.")
+    if value_range is not None and array.size:
+        low, high = value_range
+        amin, amax = float(array.min()), float(array.max())
+        if amin < low or amax > high:
+            raise ValueError(
+                f"`{name}` must have values in [{low}, {high}]; received values in [{amin:.4g}, {amax:.4g}]. "
+                "Scale images to [0, 1] first (for uint8 images divide by 255)."
+            )
+    return array.astype(np.float32, copy=False)
+
+
+def check_same_shape(name_a, a, name_b, b):
+    """Raise ``ValueError`` unless ``a`` and ``b`` have the same shape."""
+    if np.shape(a) != np.shape(b):
+        raise ValueError(
+            f"`{name_a}` and `{name_b}` must have the same shape; received {np.shape(a)} and {np.shape(b)}."
+        )
+
+
+def as_rng(name, rng):
+    """Return a NumPy ``Generator`` from ``rng`` (an int seed, a Generator, or None)."""
+    if rng is None or isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    raise TypeError(f"`{name}` must be an int seed, a numpy.random.Generator or None; received {rng!r}.")

@@ -1,0 +1,27 @@
+"""Data for the book: MNIST, natural images, degradations and input pipelines.
+
+- :mod:`cnn_tutor.data.mnist`: :func:`load_mnist` (bundled subset or the real loader);
+- :mod:`cnn_tutor.data.images`: :func:`load_image`, photographs from ``skimage.data``;
+- :mod:`cnn_tutor.data.degrade`: noise, masks and downsampling with a seed.
+
+Every function returns images in the book's convention: float32
+``(batch, height, width, channels)`` in [0, 1].
+"""
+
+from cnn_tutor.data.degrade import add_gaussian_noise, add_salt_pepper_noise, downsample, mask_random_boxes
+from cnn_tutor.data.images import NATURAL_IMAGES, load_image, load_images
+from cnn_tutor.data.mnist import MNIST, SOURCES, MnistUnavailableError, load_mnist
+
+__all__ = [
+    "MNIST",
+    "NATURAL_IMAGES",
+    "SOURCES",
+    "MnistUnavailableError",
+    "add_gaussian_noise",
+    "add_salt_pepper_noise",
+    "downsample",
+    "load_image",
+    "load_images",
+    "load_mnist",
+    "mask_random_boxes",
+]
