@@ -5,7 +5,7 @@ Every chapter of the book starts with one call::
     import cnn_tutor
     rt = cnn_tutor.setup()
 
-:func:`setup` returns a :class:`Runtime`, which the chapter then asks for its
+:func:`cnn_tutor.runtime.setup` returns a :class:`Runtime`, which the chapter then asks for its
 budgets (``rt.epochs(quick=3, full=30)``) instead of hard-coding them, and
 through which it reports the figures it measures (``rt.record(...)``), so the
 benchmark command (``make bench``) can collect them.
@@ -33,6 +33,7 @@ import platform
 import random
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -171,7 +172,7 @@ class Figure:
 
 @dataclasses.dataclass
 class Runtime:
-    """What :func:`setup` found and chose; ask it for budgets and give it figures.
+    """What :func:`cnn_tutor.setup` found and chose; ask it for budgets and give it figures.
 
     Attributes
     ----------
@@ -328,6 +329,17 @@ def _import_tensorflow_quietly():
     return tf
 
 
+def _enable_inline_figures():
+    """In a Jupyter kernel, display matplotlib Figures returned by a cell as PNG images."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        shell.run_line_magic("matplotlib", "inline")
+
+
 def _describe_device(tf, gpus):
     if gpus:
         names = []
@@ -350,7 +362,12 @@ def setup(profile=None, *, seed=0, verbose=True):
        run again on the same machine;
     3. finds the GPUs and turns on memory growth for each;
     4. picks the profile (see :func:`resolve_profile`) and prints a one-line
-       banner.
+       banner;
+    5. in a Jupyter kernel, displays the matplotlib figures that cells return.
+
+    Call it before importing ``tensorflow`` or ``keras``: TensorFlow prints
+    its start-up lines while it is imported, and only a set-up that comes
+    first can keep them out of the notebook (a warning says so otherwise).
 
     Parameters
     ----------
@@ -378,6 +395,13 @@ def setup(profile=None, *, seed=0, verbose=True):
         resolve_profile(None)  # validates CNN_TUTOR_PROFILE if it is set
     seed = _validation.check_int("seed", seed, minimum=0)
 
+    if "tensorflow" in sys.modules and _current is None:
+        warnings.warn(
+            "TensorFlow was imported before cnn_tutor.setup(), so its start-up log lines may already "
+            "have been printed. Call `import cnn_tutor; rt = cnn_tutor.setup()` before importing "
+            "tensorflow or keras.",
+            stacklevel=2,
+        )
     tf = _import_tensorflow_quietly()
     import keras
 
@@ -409,6 +433,7 @@ def setup(profile=None, *, seed=0, verbose=True):
         },
     )
     _current = runtime
+    _enable_inline_figures()
     if verbose:
         print(runtime.banner)
     return runtime

@@ -1,8 +1,8 @@
 """Data for the book: MNIST, natural images, degradations and input pipelines.
 
-- :mod:`cnn_tutor.data.mnist`: :func:`load_mnist` (bundled subset or the real loader);
-- :mod:`cnn_tutor.data.images`: :func:`load_image`, photographs from ``skimage.data``;
-- :mod:`cnn_tutor.data.degrade`: noise, masks and downsampling with a seed.
+- ``mnist``: :func:`load_mnist` (bundled subset or the real loader);
+- ``images``: :func:`load_image`, photographs from ``skimage.data``;
+- ``degrade``: noise, masks and downsampling with a seed.
 
 Every function returns images in the book's convention: float32
 ``(batch, height, width, channels)`` in [0, 1].

@@ -37,7 +37,7 @@ def load_image(name, *, grayscale=False, size=None):
     Parameters
     ----------
     name : str
-        One of :data:`NATURAL_IMAGES`.
+        One of ``NATURAL_IMAGES``.
     grayscale : bool
         Convert a colour image to one luminance channel (ITU-R 601 weights,
         ``skimage.color.rgb2gray``).  Grey images always have one channel.
