@@ -101,3 +101,25 @@ def as_rng(name, rng):
     if isinstance(rng, np.random.Generator):
         return rng
     raise TypeError(f"`{name}` must be an int seed, a numpy.random.Generator or None; received {rng!r}.")
+
+
+def int_pair(name, value, *, minimum=None):
+    """Return ``value`` as a pair of ints ``(height, width)``; an int means both."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"`{name}` must be an int or a pair (height, width); received {value!r}.")
+        return (
+            check_int(f"{name}[0]", value[0], minimum=minimum),
+            check_int(f"{name}[1]", value[1], minimum=minimum),
+        )
+    value = check_int(name, value, minimum=minimum)
+    return value, value
+
+
+def check_ndim(name, array, ndim, layout, *, hint=""):
+    """Raise ``ValueError`` unless ``array`` has ``ndim`` dimensions named by ``layout``."""
+    if array.ndim != ndim:
+        raise ValueError(
+            f"`{name}` must be {ndim}-D {layout}; received shape {array.shape}.{' ' + hint if hint else ''}"
+        )
+    return array
