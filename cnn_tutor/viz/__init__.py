@@ -5,6 +5,15 @@ made without ``pyplot``, so a notebook displays it once, as the value of the
 cell, and scripts can save it.
 """
 
+from cnn_tutor.viz.arithmetic import animate_conv_arithmetic, plot_conv_arithmetic, plot_kernels, plot_multichannel_conv, plot_timings
 from cnn_tutor.viz.images import show_images
+from cnn_tutor.viz.models import plot_class_map, plot_confusion_matrix, plot_feature_maps, plot_filters, show_detections
 
-__all__ = ["show_images"]
+__all__ = [
+    "show_images",
+    "animate_conv_arithmetic",
+    "plot_conv_arithmetic",
+    "plot_kernels",
+    "plot_multichannel_conv",
+    "plot_timings",
+]
