@@ -123,3 +123,26 @@ def check_ndim(name, array, ndim, layout, *, hint=""):
             f"`{name}` must be {ndim}-D {layout}; received shape {array.shape}.{' ' + hint if hint else ''}"
         )
     return array
+
+
+def check_labels(name, labels, *, num_classes, length=None):
+    """Return integer class labels as int64 ``(n,)``; each must lie in ``[0, num_classes)``.
+
+    ``length`` is the number of images they belong to (checked when given).
+    """
+    array = np.asarray(labels)
+    if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise TypeError(f"`{name}` must be integer class labels; received dtype {array.dtype}.")
+    if array.ndim != 1:
+        hint = " One-hot labels? Use `labels.argmax(axis=-1)`." if array.ndim == 2 else ""
+        raise ValueError(f"`{name}` must be 1-D (one integer label per image); received shape {array.shape}.{hint}")
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array) & (array == np.round(array))):
+        raise ValueError(f"`{name}` must hold whole numbers (class indices); received non-integer values.")
+    if length is not None and len(array) != length:
+        raise ValueError(f"`{name}` must have one label per image ({length}); received {len(array)}.")
+    if array.size and (array.min() < 0 or array.max() >= num_classes):
+        raise ValueError(
+            f"`{name}` must lie in [0, {num_classes - 1}] for {num_classes} classes; "
+            f"received values in [{int(array.min())}, {int(array.max())}]."
+        )
+    return array.astype(np.int64)

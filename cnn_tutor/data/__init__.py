@@ -2,17 +2,22 @@
 
 - ``mnist``: :func:`load_mnist` (bundled subset or the real loader);
 - ``images``: :func:`load_image`, photographs from ``skimage.data``;
-- ``degrade``: noise, masks and downsampling with a seed.
+- ``degrade``: noise, masks and downsampling with a seed;
+- ``pipelines``: ``tf.data`` input pipelines (shuffle, batch, cache, prefetch);
+- ``detection``: synthetic detection canvases of real digits with boxes.
 
 Every function returns images in the book's convention: float32
 ``(batch, height, width, channels)`` in [0, 1].
 """
 
 from cnn_tutor.data.degrade import add_gaussian_noise, add_salt_pepper_noise, downsample, mask_random_boxes
+from cnn_tutor.data.detection import DetectionSet, ink_box, make_detection_set
 from cnn_tutor.data.images import NATURAL_IMAGES, load_image, load_images
 from cnn_tutor.data.mnist import MNIST, SOURCES, MnistUnavailableError, load_mnist
+from cnn_tutor.data.pipelines import make_dataset, make_mnist_datasets
 
 __all__ = [
+    "DetectionSet",
     "MNIST",
     "NATURAL_IMAGES",
     "SOURCES",
@@ -20,8 +25,12 @@ __all__ = [
     "add_gaussian_noise",
     "add_salt_pepper_noise",
     "downsample",
+    "ink_box",
     "load_image",
     "load_images",
     "load_mnist",
+    "make_dataset",
+    "make_detection_set",
+    "make_mnist_datasets",
     "mask_random_boxes",
 ]

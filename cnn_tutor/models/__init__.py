@@ -2,6 +2,23 @@
 
 Each ``build_*`` function returns a Keras model and takes every
 hyperparameter as an argument.
+
+- ``classifier``: the source article's MNIST classifier, its training, and
+  tools to look inside it (Keras models chapter; reused by Generation);
+- ``detector``: the classifier's trunk as a fully convolutional digit
+  detector, with box decoding and evaluation (Keras models chapter).
 """
 
-__all__ = []
+from cnn_tutor.models import classifier, detector
+from cnn_tutor.models.classifier import build_classifier, build_dense_classifier, load_or_train_classifier
+from cnn_tutor.models.detector import build_detector, to_fully_convolutional
+
+__all__ = [
+    "build_classifier",
+    "build_dense_classifier",
+    "build_detector",
+    "classifier",
+    "detector",
+    "load_or_train_classifier",
+    "to_fully_convolutional",
+]
