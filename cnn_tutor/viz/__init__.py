@@ -16,4 +16,9 @@ __all__ = [
     "plot_kernels",
     "plot_multichannel_conv",
     "plot_timings",
+    "plot_class_map",
+    "plot_confusion_matrix",
+    "plot_feature_maps",
+    "plot_filters",
+    "show_detections",
 ]
