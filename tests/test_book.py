@@ -1,0 +1,209 @@
+"""Checks of the book: its table of contents, its notebooks, and the built HTML in a browser.
+
+The structural checks run with the package tests. The browser check
+(marker ``browser``) needs the built book in ``_build/html`` (``make test``
+builds it first) and Debian's ``chromium``.
+"""
+
+import contextlib
+import functools
+import http.server
+import json
+import os
+import pathlib
+import re
+import shutil
+import threading
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+NOISE = re.compile(r"^(I|W|E)0000 |absl::InitializeLog|oneDNN custom operations|cudart_stub|Could not find cuda drivers", re.M)
+
+
+def _config():
+    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+
+
+def _toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part.get("chapters", []):
+            files.append(chapter["file"])
+            files.extend(section["file"] for section in chapter.get("sections", []))
+    return files
+
+
+def _source(entry):
+    for suffix in (".ipynb", ".md"):
+        path = ROOT / f"{entry}{suffix}"
+        if path.exists():
+            return path
+    raise FileNotFoundError(f"_toc.yml lists {entry!r}, but neither {entry}.ipynb nor {entry}.md exists")
+
+
+CHAPTERS = [_source(entry) for entry in _toc_files()]
+NOTEBOOKS = [path for path in CHAPTERS if path.suffix == ".ipynb"]
+
+
+def _cells(path):
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def _code_cells(path):
+    return [cell for cell in _cells(path) if cell["cell_type"] == "code" and "".join(cell["source"]).strip()]
+
+
+def test_every_notebook_in_book_is_in_the_table_of_contents():
+    on_disk = {path for path in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in path.parts}
+    assert on_disk == set(NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_first_code_cell_installs_the_package_in_colab_from_the_configured_repository(path):
+    first = "".join(_code_cells(path)[0]["source"])
+    url = _config()["repository"]["url"]
+    assert 'find_spec("cnn_tutor") is None' in first
+    assert f"cnn-tutor @ git+{url}" in first
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_second_code_cell_sets_up_before_tensorflow_is_imported(path):
+    setup = "".join(_code_cells(path)[1]["source"])
+    lines = [line.strip() for line in setup.splitlines() if line.strip() and not line.startswith("#")]
+    assert "rt = cnn_tutor.setup()" in lines
+    before = lines[: lines.index("rt = cnn_tutor.setup()")]
+    assert not any(re.match(r"(import|from) (tensorflow|keras)\b", line) for line in before)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_outputs_come_from_one_clean_in_order_run(path):
+    cells = _code_cells(path)
+    counts = [cell["execution_count"] for cell in cells]
+    assert None not in counts, "some code cells have no outputs from a run"
+    assert counts == list(range(1, len(counts) + 1)), f"cells not executed top to bottom in one run: {counts}"
+    for cell in cells:
+        for output in cell["outputs"]:
+            assert output["output_type"] != "error", f"an error output in cell {cell['execution_count']}"
+            text = "".join(output.get("text", ""))
+            assert output.get("name") != "stderr", f"stderr output in cell {cell['execution_count']}: {text[:200]}"
+            assert not NOISE.search(text), f"TensorFlow log lines in cell {cell['execution_count']}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_uses_the_python3_kernel(path):
+    metadata = json.loads(path.read_text(encoding="utf-8"))["metadata"]
+    assert metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_chapter_has_a_label_and_title(path):
+    if path.suffix == ".ipynb":
+        text = "".join(_cells(path)[0]["source"])
+    else:
+        text = path.read_text(encoding="utf-8")
+    assert re.match(r"\(\S+\)=\n# \S", text), "a chapter starts with a `(label)=` line and a `# Title`"
+
+
+def test_every_citation_resolves():
+    bib = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
+    keys = set(re.findall(r"@\w+\{([^,]+),", bib))
+    cited = set()
+    for path in CHAPTERS:
+        text = path.read_text(encoding="utf-8")
+        for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text):
+            cited.update(key.strip() for key in group.split(","))
+    assert cited, "the chapters cite nothing"
+    assert cited <= keys, f"cited but not in references.bib: {sorted(cited - keys)}"
+    for entry in re.split(r"\n@", bib):
+        if entry.strip():
+            assert re.search(r"\b(doi|eprint)\s*=", entry), f"no DOI or arXiv id: {entry.splitlines()[0]}"
+
+
+# --- the built book in a real browser ---------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@contextlib.contextmanager
+def _serve(directory):
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the signature is the base class's
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        message = "Chromium is not installed (Debian/Ubuntu: apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; CI must install it first")
+        pytest.skip(message)
+    if not (HTML / "index.html").exists():
+        pytest.fail("the book is not built: run `make book` (or `make test`, which builds it) first")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
+        )
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture(scope="module")
+def site():
+    with _serve(HTML) as url:
+        yield url
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("entry", _toc_files())
+def test_page_renders_in_chromium(browser, site, entry):
+    page = browser.new_page()
+    problems = []
+    page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}") if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("response", lambda response: problems.append(f"HTTP {response.status}: {response.url}") if response.status >= 400 else None)
+    page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+    try:
+        page.goto(f"{site}/{entry}.html", wait_until="networkidle")
+        page.wait_for_function("() => Array.from(document.images).every(image => image.complete)", timeout=30_000)
+        broken = page.evaluate("() => Array.from(document.images).filter(i => i.naturalWidth === 0).map(i => i.src)")
+        assert broken == [], f"images that did not load: {broken}"
+        if page.evaluate("() => document.querySelectorAll('.math').length") > 0:
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30_000)
+            page.evaluate("() => MathJax.startup.promise")
+            rendered = page.evaluate("() => document.querySelectorAll('mjx-container').length")
+            assert rendered > 0, "the page has math, but MathJax rendered none of it"
+            raw = page.evaluate("() => document.querySelectorAll('mjx-merror').length")
+            assert raw == 0, "MathJax reported errors in some formulas"
+        assert page.query_selector(".dropdown-download-buttons") is not None, "no download button"
+        if _source(entry).suffix == ".ipynb":
+            links = page.evaluate("() => Array.from(document.querySelectorAll('.dropdown-launch-buttons a')).map(a => a.href)")
+            assert any("colab.research.google.com" in link for link in links), f"no Colab launch button: {links}"
+            assert any("mybinder.org" in link for link in links), f"no Binder launch button: {links}"
+            outputs = page.evaluate("() => document.querySelectorAll('.cell_output').length")
+            assert outputs > 0, "a notebook chapter without outputs in the HTML"
+        assert problems == []
+    finally:
+        page.close()
