@@ -116,7 +116,7 @@ def main(argv=None):
         paths = [known[name] for name in args.names]
 
     versions = _versions()
-    device = runtime.setup(args.profile, verbose=False).device  # what the chapters' kernels will see
+    device = runtime.device_description()  # what the chapters' kernels will see
     records, failed, total = [], [], 0.0
     for path in paths:
         print(f"running {path.stem} ({args.profile} profile)...", flush=True)

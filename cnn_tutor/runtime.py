@@ -45,6 +45,7 @@ __all__ = [
     "Runtime",
     "Timer",
     "current_profile",
+    "device_description",
     "quiet_stderr",
     "resolve_profile",
     "setup",
@@ -352,6 +353,18 @@ def _describe_device(tf, gpus):
     return f"CPU ({os.cpu_count()} cores)"
 
 
+def device_description():
+    """A short description of the device TensorFlow computes on, as in the banner.
+
+    Examples
+    --------
+    >>> device_description().startswith(("CPU", "GPU", "2 x GPU", "GPUs"))
+    True
+    """
+    tf = _import_tensorflow_quietly()
+    return _describe_device(tf, tf.config.list_physical_devices("GPU"))
+
+
 def setup(profile=None, *, seed=0, verbose=True):
     """Set up a chapter and return its :class:`Runtime`.
 
@@ -423,7 +436,7 @@ def setup(profile=None, *, seed=0, verbose=True):
     runtime = Runtime(
         profile=chosen,
         seed=seed,
-        device=_describe_device(tf, gpus),
+        device=device_description(),
         gpus=tuple(gpu.name for gpu in gpus),
         versions={
             "python": platform.python_version(),
