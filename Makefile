@@ -12,6 +12,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JB_FLAGS := -W -n --keep-going
 
+# The kernel "python3" is the one in .venv, even if the user has another
+# kernel of that name in ~/.local/share/jupyter (JUPYTER_PATH comes first).
+export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
+
 # Where we are root and may make a network namespace, the chapters and tests
 # run with the network cut off (loopback only): proof that nothing is downloaded.
 OFFLINE := $(shell if [ "$$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1 && unshare -n true 2>/dev/null; then echo "unshare -n sh tests/offline.sh"; fi)
