@@ -4,16 +4,16 @@ These are written to be read: each function is the formula of the chapter
 that uses it, with the arguments of its TensorFlow counterpart, and the tests
 check every one against TensorFlow (and SciPy) on hundreds of random cases.
 
-- :mod:`~cnn_tutor.ops.padding`: :func:`pad` with the zero, constant,
+- ``padding``: :func:`pad` with the zero, constant,
   reflect, symmetric, edge and circular modes;
-- :mod:`~cnn_tutor.ops.correlation`: single-channel :func:`correlate2d` and
+- ``correlation``: single-channel :func:`correlate2d` and
   :func:`convolve2d` (Convolution math chapter);
-- :mod:`~cnn_tutor.ops.conv`: multi-channel :func:`conv2d_naive`,
+- ``conv``: multi-channel :func:`conv2d_naive`,
   :func:`conv2d` and :func:`depthwise_conv2d` in NHWC (Convolution math,
   Padding and stride, Future directions);
-- :mod:`~cnn_tutor.ops.transposed`: :func:`conv_matrix` and
+- ``transposed``: :func:`conv_matrix` and
   :func:`conv2d_transpose` (Padding and stride, Generation);
-- :mod:`~cnn_tutor.ops.pooling`: :func:`max_pool2d`, :func:`avg_pool2d`
+- ``pooling``: :func:`max_pool2d`, :func:`avg_pool2d`
   and global pooling (Pooling).
 
 Images are ``(batch, height, width, channels)``; kernels are

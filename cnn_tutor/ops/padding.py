@@ -115,7 +115,7 @@ def pad(images, padding, *, mode="zero", value=0.0):
         ``p`` on every side; ``(p_height, p_width)``; or
         ``((top, bottom), (left, right))`` for asymmetric padding.
     mode : str
-        One of :data:`PADDING_MODES` ("zero", "constant", "reflect",
+        One of ``PADDING_MODES`` ("zero", "constant", "reflect",
         "symmetric", "edge", "circular"); "replicate" and "wrap" are aliases
         of "edge" and "circular".
     value : float
