@@ -30,11 +30,13 @@ __all__ = [
     "build_classifier",
     "build_dense_classifier",
     "cache_dir",
+    "classifier_path",
     "confusion_matrix",
     "feature_maps",
     "filter_symmetry",
     "load_or_train_classifier",
     "predict_classes",
+    "save_classifier",
     "train_classifier",
 ]
 
@@ -297,22 +299,24 @@ def _epoch_timer():
     return EpochTimer()
 
 
-def train_classifier(model, mnist, *, epochs, batch_size=64, seed=0, callbacks=()):
-    """Train a compiled classifier on an MNIST split with a ``tf.data`` pipeline.
+def train_classifier(model, data, *, epochs, batch_size=64, seed=0, callbacks=()):
+    """Train a compiled classifier with ``fit`` on a ``tf.data`` pipeline, timing each epoch.
 
     Parameters
     ----------
     model : keras.Model
         A compiled classifier (for example from :func:`build_classifier`).
-    mnist : MNIST
-        The split from :func:`cnn_tutor.data.load_mnist`; only the training
-        part is used.
+    data : MNIST or tf.data.Dataset
+        An MNIST split from :func:`cnn_tutor.data.load_mnist` (its training
+        part goes through :func:`cnn_tutor.data.make_mnist_datasets` with
+        ``batch_size`` and ``seed``), or a ready pipeline of
+        ``(images, labels)`` batches.
     epochs : int
         Passes over the training set.
     batch_size : int
-        Images per batch.
+        Images per batch (for an MNIST split).
     seed : int
-        Seed of the shuffle.
+        Seed of the shuffle (for an MNIST split).
     callbacks : sequence of keras.callbacks.Callback
         Extra callbacks for ``fit``.
 
@@ -329,12 +333,18 @@ def train_classifier(model, mnist, *, epochs, batch_size=64, seed=0, callbacks=(
     from cnn_tutor.data import pipelines
 
     epochs = _validation.check_int("epochs", epochs, minimum=1)
-    _check_model_input(model, mnist.x_train, "mnist.x_train")
-    num_classes = int(model.output_shape[-1])
-    train, _ = pipelines.make_mnist_datasets(mnist, batch_size=batch_size, seed=seed, num_classes=num_classes)
+    if hasattr(data, "x_train"):
+        _check_model_input(model, data.x_train, "data.x_train")
+        num_classes = int(model.output_shape[-1])
+        data, _ = pipelines.make_mnist_datasets(data, batch_size=batch_size, seed=seed, num_classes=num_classes)
+    elif not hasattr(data, "element_spec"):
+        raise TypeError(
+            "`data` must be an MNIST split from cnn_tutor.data.load_mnist() or a tf.data.Dataset of "
+            f"(images, labels) batches; received {type(data).__name__}."
+        )
     timer = _epoch_timer()
-    history = model.fit(train, epochs=epochs, verbose=0, shuffle=False, callbacks=[timer, *callbacks])
-    # (shuffle=False: the pipeline already reshuffles every epoch; Keras would warn otherwise.)
+    # shuffle=False: the pipeline already reshuffles every epoch (Keras would warn otherwise).
+    history = model.fit(data, epochs=epochs, verbose=0, shuffle=False, callbacks=[timer, *callbacks])
     return TrainingRun(model=model, history=dict(history.history), epoch_seconds=tuple(timer.seconds))
 
 
@@ -415,7 +425,7 @@ def feature_maps(model, image):
     layers = [layer for layer in model.layers if len(getattr(layer, "output").shape) == 4 and layer is not model.layers[0]]
     if not layers:
         raise ValueError(f"Model {model.name!r} has no layers with 4-D (spatial) outputs.")
-    probe = keras.Model(model.inputs, [layer.output for layer in layers])
+    probe = keras.Model(model.input, [layer.output for layer in layers])
     outputs = probe(array, training=False)
     return {layer.name: np.asarray(out)[0] for layer, out in zip(layers, outputs)}
 
@@ -485,17 +495,54 @@ def _cache_key(mnist, hyperparameters):
     return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def classifier_path(mnist, *, epochs, seed=0, batch_size=64):
+    """Where :func:`load_or_train_classifier` keeps the model trained with these settings.
+
+    The name is a hash of the training data, the settings and the Keras and
+    TensorFlow versions, under :func:`cache_dir` (outside the repository).
+    """
+    epochs = _validation.check_int("epochs", epochs, minimum=1)
+    seed = _validation.check_int("seed", seed, minimum=0)
+    batch_size = _validation.check_int("batch_size", batch_size, minimum=1)
+    key = _cache_key(mnist, {"model": "article_cnn", "epochs": epochs, "seed": seed, "batch_size": batch_size})
+    return cache_dir() / f"article_cnn-{key}.keras"
+
+
+def save_classifier(model, path):
+    """Save a model in Keras's native ``.keras`` format, atomically (no reader sees half a file).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` does not end in ``.keras``.
+    """
+    path = pathlib.Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"`path` must end in '.keras' (Keras's native format); received {str(path)!r}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.stem}.partial-{os.getpid()}.keras")
+    model.save(partial)
+    os.replace(partial, path)
+    return path
+
+
 def load_or_train_classifier(mnist, *, epochs, path=None, seed=0, batch_size=64, retrain=False, verbose=True):
     """The article's classifier trained on ``mnist``: loaded from the cache, or trained and saved.
 
     The model is saved in Keras's native ``.keras`` format (no pickle) and
     loaded with ``keras.saving.load_model(path, safe_mode=True)``.  By
-    default the file lives in :func:`cache_dir` under a name derived from the
-    training data, the hyperparameters and the library versions, so a model
+    default the file is :func:`classifier_path`, whose name is derived from
+    the training data, the settings and the library versions, so a model
     trained on other data or with another budget is never picked up by
-    mistake.  Training is reproducible: the weights are seeded and the
-    shuffle is seeded, so training again gives the same model on the same
-    machine.
+    mistake.  Training is reproducible: ``build_classifier(seed=seed)`` then
+    ``train_classifier(model, mnist, epochs=epochs, batch_size=batch_size,
+    seed=seed)``, with TensorFlow's op determinism on (``cnn_tutor.setup()``),
+    gives the same model on the same machine.
 
     Parameters
     ----------
@@ -510,8 +557,7 @@ def load_or_train_classifier(mnist, *, epochs, path=None, seed=0, batch_size=64,
     batch_size : int
         Images per batch.
     retrain : bool
-        Train (and overwrite the file) even if it exists.  The Keras models
-        chapter always retrains, so its outputs never depend on an earlier run.
+        Train (and overwrite the file) even if it exists.
     verbose : bool
         Print one line saying whether the model was loaded or trained.
 
@@ -529,10 +575,7 @@ def load_or_train_classifier(mnist, *, epochs, path=None, seed=0, batch_size=64,
     epochs = _validation.check_int("epochs", epochs, minimum=1)
     seed = _validation.check_int("seed", seed, minimum=0)
     batch_size = _validation.check_int("batch_size", batch_size, minimum=1)
-    if path is None:
-        key = _cache_key(mnist, {"model": "article_cnn", "epochs": epochs, "seed": seed, "batch_size": batch_size})
-        path = cache_dir() / f"article_cnn-{key}.keras"
-    path = pathlib.Path(path)
+    path = classifier_path(mnist, epochs=epochs, seed=seed, batch_size=batch_size) if path is None else pathlib.Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"`path` must end in '.keras' (Keras's native format); received {str(path)!r}.")
     if path.exists() and not retrain:
@@ -542,10 +585,7 @@ def load_or_train_classifier(mnist, *, epochs, path=None, seed=0, batch_size=64,
         return model
     model = build_classifier(seed=seed)
     train_classifier(model, mnist, epochs=epochs, batch_size=batch_size, seed=seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.stem}.partial-{os.getpid()}.keras")
-    model.save(partial)
-    os.replace(partial, path)  # atomic: a reader never sees half a file
+    save_classifier(model, path)
     if verbose:
         print(f"Trained the classifier ({epochs} epoch(s), seed {seed}) and saved it to the model cache")
     return model

@@ -561,7 +561,7 @@ class DetectionScore(typing.NamedTuple):
     images: int
 
 
-def evaluate_detections(detections, dataset, *, iou_threshold=0.5):
+def evaluate_detections(detections, dataset, *, iou_threshold=0.5, match_class=True):
     """Match detections to the ground truth and count hits and false positives.
 
     Detections are taken in order of decreasing score; each one is matched to
@@ -578,10 +578,20 @@ def evaluate_detections(detections, dataset, *, iou_threshold=0.5):
         The ground truth.
     iou_threshold : float
         The usual 0.5.
+    match_class : bool
+        Require the right class; ``False`` scores localisation alone.
 
     Returns
     -------
     DetectionScore
+
+    Examples
+    --------
+    >>> import types
+    >>> truth = types.SimpleNamespace(boxes=[np.array([[0, 0, 10, 10]])], labels=[np.array([3])])
+    >>> found = [types.SimpleNamespace(boxes=np.array([[1, 0, 11, 10]]), labels=np.array([5]), scores=np.array([0.9]))]
+    >>> evaluate_detections(found, truth).recall, evaluate_detections(found, truth, match_class=False).recall
+    (0.0, 1.0)
     """
     if len(detections) != len(dataset.boxes):
         raise ValueError(
@@ -595,7 +605,9 @@ def evaluate_detections(detections, dataset, *, iou_threshold=0.5):
         order = np.argsort(-np.asarray(found_here.scores), kind="stable")
         ious = box_iou(np.asarray(found_here.boxes).reshape(-1, 4), truth_boxes)
         for index in order:
-            candidates = (~matched) & (np.asarray(truth_labels) == found_here.labels[index])
+            candidates = ~matched
+            if match_class:
+                candidates = candidates & (np.asarray(truth_labels) == found_here.labels[index])
             overlap = np.where(candidates, ious[index], -1.0)
             best = int(np.argmax(overlap)) if len(overlap) else -1
             if best >= 0 and overlap[best] >= iou_threshold:

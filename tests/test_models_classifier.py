@@ -1,0 +1,177 @@
+"""Tests of cnn_tutor.models.classifier: the article's classifier and its tools."""
+
+import numpy as np
+import pytest
+
+import cnn_tutor
+from cnn_tutor.data import MNIST
+from cnn_tutor.models import classifier
+
+keras = pytest.importorskip("keras")
+
+# Keras 3.15 converts its variables with np.array(x) internally, which NumPy 2 flags; not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def quiet_runtime():
+    cnn_tutor.setup(profile="quick", verbose=False)
+
+
+@pytest.fixture
+def tiny_mnist():
+    rng = np.random.default_rng(0)
+    return MNIST(
+        x_train=rng.random((32, 28, 28, 1), dtype=np.float32),
+        y_train=np.arange(32) % 10,
+        x_test=rng.random((8, 28, 28, 1), dtype=np.float32),
+        y_test=np.arange(8) % 10,
+        source="toy",
+        description="toy",
+    )
+
+
+def test_build_classifier_is_the_articles_model():
+    model = classifier.build_classifier()
+    layers = model.layers[1:]
+    assert [type(layer).__name__ for layer in layers] == [
+        "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Conv2D", "Flatten", "Dense", "Dense",
+    ]  # fmt: skip
+    convs = [layer for layer in layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [c.filters for c in convs] == [32, 64, 64]
+    assert all(c.kernel_size == (3, 3) and c.padding == "valid" and c.strides == (1, 1) for c in convs)
+    assert all(c.activation.__name__ == "relu" for c in convs)
+    assert [p.pool_size for p in layers if isinstance(p, keras.layers.MaxPooling2D)] == [(2, 2), (2, 2)]
+    dense, output = layers[-2:]
+    assert (dense.units, dense.activation.__name__) == (64, "relu")
+    assert (output.units, output.activation.__name__) == (10, "softmax")
+    assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
+    assert model.count_params() == 93_322
+    assert model.loss == "sparse_categorical_crossentropy"
+
+
+def test_hand_count_of_parameters_matches_keras():
+    model = classifier.build_classifier(kernel_size=5, padding="same", filters=(8, 16), dense_units=20, num_classes=7)
+    expected = (25 * 1 + 1) * 8 + (25 * 8 + 1) * 16 + (14 * 14 * 16 + 1) * 20 + (20 + 1) * 7
+    assert model.count_params() == expected
+
+
+@pytest.mark.parametrize("kernel_size, strides", [(3, (2, 1, 1)), (5, 1), (7, (2, 1, 1))])
+def test_same_padding_sweep_configurations_build(kernel_size, strides):
+    model = classifier.build_classifier(kernel_size=kernel_size, strides=strides, padding="same", compile=False)
+    assert model.output_shape == (None, 10)
+
+
+def test_seed_gives_the_same_initial_weights():
+    a = classifier.build_classifier(seed=3, compile=False).get_weights()
+    b = classifier.build_classifier(seed=3, compile=False).get_weights()
+    c = classifier.build_classifier(seed=4, compile=False).get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_build_classifier_errors():
+    with pytest.raises(ValueError, match="shrinks to nothing.*Consider a smaller `kernel_size`"):
+        classifier.build_classifier(kernel_size=5)
+    with pytest.raises(ValueError, match="`input_shape` must be"):
+        classifier.build_classifier(input_shape=(28, 28))
+    with pytest.raises(ValueError, match="one per conv layer"):
+        classifier.build_classifier(strides=(1, 2))
+    with pytest.raises(ValueError, match="`padding` must be one of"):
+        classifier.build_classifier(padding="full")
+    with pytest.raises(ValueError, match="`num_classes` must be >= 2"):
+        classifier.build_classifier(num_classes=1)
+    with pytest.raises(TypeError, match="`dense_units` must be an integer"):
+        classifier.build_classifier(dense_units=6.5)
+
+
+def test_build_dense_classifier():
+    model = classifier.build_dense_classifier(hidden_units=(112,))
+    assert model.count_params() == (784 + 1) * 112 + (112 + 1) * 10
+    with pytest.raises(ValueError, match="hidden_units"):
+        classifier.build_dense_classifier(hidden_units=64)
+
+
+def test_train_predict_accuracy_on_a_tiny_set(tiny_mnist):
+    model = classifier.build_classifier(seed=0)
+    run = classifier.train_classifier(model, tiny_mnist, epochs=1, batch_size=16)
+    assert set(run.history) >= {"loss", "accuracy"} and len(run.epoch_seconds) == 1
+    predicted = classifier.predict_classes(model, tiny_mnist.x_test)
+    assert predicted.shape == (8,) and predicted.dtype == np.int64
+    acc = classifier.accuracy(model, tiny_mnist.x_test, tiny_mnist.y_test)
+    assert acc == pytest.approx(np.mean(predicted == tiny_mnist.y_test))
+
+
+def test_training_is_reproducible(tiny_mnist):
+    weights = []
+    for _ in range(2):
+        model = classifier.build_classifier(seed=0)
+        classifier.train_classifier(model, tiny_mnist, epochs=1, batch_size=16, seed=0)
+        weights.append(model.get_weights())
+    assert all(np.array_equal(a, b) for a, b in zip(*weights))
+
+
+def test_input_errors(tiny_mnist):
+    model = classifier.build_classifier(compile=False)
+    rgb = np.zeros((2, 28, 28, 3), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"shape \(batch, 28, 28, 1\).*Convert RGB to grayscale"):
+        classifier.predict_classes(model, rgb)
+    with pytest.raises(ValueError, match=r"`labels` must lie in \[0, 9\]"):
+        classifier.accuracy(model, tiny_mnist.x_test, np.full(8, 10))
+    with pytest.raises(ValueError, match="4-D"):
+        classifier.predict_classes(model, np.zeros((28, 28)))
+    with pytest.raises(TypeError, match="tf.data.Dataset"):
+        classifier.train_classifier(model, [1, 2, 3], epochs=1)
+
+
+def test_confusion_matrix():
+    matrix = classifier.confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2], num_classes=3)
+    assert matrix.tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 2]]
+    with pytest.raises(ValueError, match="one label per image"):
+        classifier.confusion_matrix([0, 1], [0], num_classes=3)
+
+
+def test_feature_maps_follow_the_layers(tiny_mnist):
+    model = classifier.build_classifier(compile=False)
+    maps = classifier.feature_maps(model, tiny_mnist.x_test[0])
+    assert list(maps) == ["conv1", "pool1", "conv2", "pool2", "conv3"]
+    assert [m.shape for m in maps.values()] == [(26, 26, 32), (13, 13, 32), (11, 11, 64), (5, 5, 64), (3, 3, 64)]
+    with pytest.raises(ValueError, match="one image"):
+        classifier.feature_maps(model, tiny_mnist.x_test[:2])
+
+
+def test_filter_symmetry():
+    rng = np.random.default_rng(0)
+    symmetric = rng.normal(size=(5, 5))
+    symmetric = symmetric + symmetric[::-1, ::-1]
+    antisymmetric = symmetric - symmetric[::-1, ::-1] + rng.normal(size=(5, 5)) - 0  # generic
+    antisymmetric = antisymmetric - antisymmetric[::-1, ::-1]
+    assert classifier.filter_symmetry(symmetric) == pytest.approx(1.0)
+    assert classifier.filter_symmetry(antisymmetric) == pytest.approx(0.0)
+    random = classifier.filter_symmetry(rng.normal(size=(3, 3, 1, 4000)))
+    assert random.shape == (1, 4000)
+    assert random.mean() == pytest.approx(5 / 9, abs=0.02)
+    with pytest.raises(ValueError, match="all-zero"):
+        classifier.filter_symmetry(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="2-D"):
+        classifier.filter_symmetry(np.zeros(3))
+
+
+def test_load_or_train_saves_natively_and_loads_safely(tiny_mnist, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(classifier.CACHE_ENV, str(tmp_path))
+    path = classifier.classifier_path(tiny_mnist, epochs=1)
+    assert path.parent == tmp_path and path.suffix == ".keras"
+    trained = classifier.load_or_train_classifier(tiny_mnist, epochs=1)
+    assert "Trained" in capsys.readouterr().out and path.exists()
+    import zipfile
+
+    assert zipfile.is_zipfile(path)  # the native .keras format is a zip of JSON and weights, not a pickle
+    loaded = classifier.load_or_train_classifier(tiny_mnist, epochs=1)
+    assert "Loaded" in capsys.readouterr().out
+    assert all(np.array_equal(a, b) for a, b in zip(trained.get_weights(), loaded.get_weights()))
+    # Other settings or other data: another file.
+    assert classifier.classifier_path(tiny_mnist, epochs=2) != path
+    other = tiny_mnist._replace(x_train=tiny_mnist.x_train[::-1])
+    assert classifier.classifier_path(other, epochs=1) != path
+    with pytest.raises(ValueError, match="must end in '.keras'"):
+        classifier.load_or_train_classifier(tiny_mnist, epochs=1, path=tmp_path / "model.h5")

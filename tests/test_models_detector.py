@@ -1,0 +1,145 @@
+"""Tests of cnn_tutor.models.detector: fully convolutional rewrite, targets, decoding, scoring."""
+
+import types
+
+import numpy as np
+import pytest
+
+import cnn_tutor
+from cnn_tutor.data import detection
+from cnn_tutor.models import classifier, detector
+
+keras = pytest.importorskip("keras")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def quiet_runtime():
+    cnn_tutor.setup(profile="quick", verbose=False)
+
+
+@pytest.fixture(scope="module")
+def article_model():
+    return classifier.build_classifier(seed=0)
+
+
+@pytest.fixture
+def canvases():
+    digits = np.zeros((4, 28, 28, 1), dtype=np.float32)
+    for index in range(4):
+        digits[index, 4:24, 9 : 15 + index] = 1.0
+    return detection.make_detection_set(digits, np.arange(4), num_canvases=4, canvas_size=48, seed=0)
+
+
+def test_geometry_of_the_articles_trunk():
+    geometry = detector.detector_geometry()
+    assert geometry == detector.Geometry(stride=4, window=26)
+    assert geometry.map_size(28) == 1 and geometry.map_size(64) == 10 and geometry.map_size(20) == 0
+
+
+def test_fully_convolutional_rewrite_is_exact(article_model):
+    rng = np.random.default_rng(0)
+    digits = rng.random((6, 28, 28, 1), dtype=np.float32)
+    fcn = detector.to_fully_convolutional(article_model)
+    np.testing.assert_allclose(fcn.predict(digits, verbose=0)[:, 0, 0], article_model.predict(digits, verbose=0), atol=1e-5)
+    # On a larger canvas: one class distribution per window, equal to the classifier on that window.
+    canvas = rng.random((1, 64, 64, 1), dtype=np.float32)
+    maps = fcn.predict(canvas, verbose=0)
+    assert maps.shape == (1, 10, 10, 10)
+    window = canvas[:, 8:36, 12:40]  # cell (2, 3): top-left corner (4 * 2, 4 * 3)
+    np.testing.assert_allclose(maps[0, 2, 3], article_model.predict(window, verbose=0)[0], atol=1e-5)
+
+
+def test_rewrite_rejects_other_architectures():
+    with pytest.raises(ValueError, match="padding='valid'"):
+        detector.to_fully_convolutional(classifier.build_classifier(padding="same", compile=False))
+    with pytest.raises(ValueError, match="build_classifier"):
+        detector.to_fully_convolutional(classifier.build_dense_classifier(compile=False))
+
+
+def test_build_detector_copies_the_classifier(article_model):
+    model = detector.build_detector(classifier=article_model, seed=0)
+    outputs = model.predict(np.zeros((2, 48, 48, 1), dtype=np.float32), verbose=0)
+    assert outputs["classes"].shape == (2, 6, 6, 11) and outputs["boxes"].shape == (2, 6, 6, 4)
+    np.testing.assert_array_equal(model.get_layer("conv2").get_weights()[0], article_model.get_layer("conv2").get_weights()[0])
+    kernel = model.get_layer("classes").get_weights()[0]
+    np.testing.assert_array_equal(kernel[0, 0, :, :10], article_model.get_layer("probabilities").get_weights()[0])
+    with pytest.raises(ValueError, match="detector's architecture"):
+        detector.build_detector(num_classes=5, classifier=article_model)
+
+
+def test_encode_targets():
+    geometry = detector.detector_geometry()
+    box = np.array([[20.0, 30.0, 40.0, 44.0]])  # centre (30, 37)
+    classes, boxes = detector.encode_targets([box], [np.array([7])], image_size=64, geometry=geometry)
+    assert classes.shape == (1, 10, 10, 1) and boxes.shape == (1, 10, 10, 5)
+    positive = np.argwhere(classes[0, ..., 0] == 7)
+    # Window centres are 4 * i + 13: rows 4 (29) and cols 6 (37) are within 2 pixels.
+    assert positive.tolist() == [[4, 6]]
+    np.testing.assert_allclose(boxes[0, 4, 6, :4], (box[0] - [16, 24, 16, 24]) / 26)
+    assert boxes[0, ..., 4].sum() == 1
+    assert (classes[0, ..., 0] == -1).sum() > 0  # ignored neighbours
+    assert (classes[0, ..., 0] == 10).sum() == 100 - 1 - (classes[0, ..., 0] == -1).sum()
+
+
+def test_train_detector_runs_and_decodes(article_model, canvases):
+    model = detector.build_detector(classifier=article_model, seed=0)
+    history = detector.train_detector(model, canvases, epochs=1, batch_size=2)
+    assert {"loss", "classes_loss", "boxes_loss"} <= set(history)
+    assert all(np.isfinite(v[-1]) for v in history.values())
+    found = detector.detect(model, canvases.images, score_threshold=0.0)
+    assert len(found) == 4
+    for item in found:
+        assert item.boxes.shape[1] == 4 and len(item.labels) == len(item.scores) <= 20
+        assert np.all(np.diff(item.scores) <= 0)
+    with pytest.raises(ValueError, match="at least 26x26"):
+        detector.detect(model, np.zeros((1, 20, 20, 1), dtype=np.float32))
+    with pytest.raises(ValueError, match="1 channel"):
+        detector.detect(model, np.zeros((1, 48, 48, 3), dtype=np.float32))
+
+
+def test_decode_applies_threshold_and_non_max_suppression():
+    geometry = detector.Geometry(stride=4, window=26)
+    classes = np.zeros((1, 3, 3, 11), dtype=np.float32)
+    classes[..., 10] = 1.0  # background everywhere
+    classes[0, 1, 1] = 0.0
+    classes[0, 1, 1, 3] = 0.9  # a confident 3 ...
+    classes[0, 1, 2] = 0.0
+    classes[0, 1, 2, 3] = 0.6  # ... and its weaker neighbour proposing almost the same box
+    boxes = np.zeros((1, 3, 3, 4), dtype=np.float32)
+    boxes[0, 1, 1] = [2 / 26, 2 / 26, 22 / 26, 16 / 26]
+    boxes[0, 1, 2] = [2 / 26, -2 / 26, 22 / 26, 12 / 26]
+    (found,) = detector.decode_detections(classes, boxes, geometry=geometry, score_threshold=0.5)
+    assert found.labels.tolist() == [3] and found.scores.tolist() == pytest.approx([0.9])
+    np.testing.assert_allclose(found.boxes[0], [6, 6, 26, 20], atol=1e-5)
+    (none,) = detector.decode_detections(classes, boxes, geometry=geometry, score_threshold=0.95)
+    assert len(none.boxes) == 0
+
+
+def test_box_iou():
+    iou = detector.box_iou([[0, 0, 10, 10], [0, 0, 0, 0]], [[0, 0, 10, 10], [5, 5, 15, 15], [20, 20, 30, 30]])
+    np.testing.assert_allclose(iou, [[1.0, 25 / 175, 0.0], [0.0, 0.0, 0.0]])
+    with pytest.raises(ValueError, match="bottom >= top"):
+        detector.box_iou([[10, 0, 0, 10]], [[0, 0, 1, 1]])
+
+
+def test_evaluate_detections_counts_hits_and_false_positives():
+    truth = types.SimpleNamespace(
+        boxes=[np.array([[0, 0, 20, 10], [0, 30, 20, 40]], dtype=np.float32), np.zeros((0, 4), dtype=np.float32)],
+        labels=[np.array([1, 2]), np.array([], dtype=np.int64)],
+    )
+
+    def found(boxes, labels, scores):
+        return types.SimpleNamespace(boxes=np.array(boxes, dtype=np.float32).reshape(-1, 4), labels=np.array(labels), scores=np.array(scores))
+
+    detections = [
+        # a hit, a duplicate of it (false positive), a right box with the wrong class (false positive)
+        found([[1, 0, 21, 10], [0, 1, 20, 11], [0, 30, 20, 40]], [1, 1, 5], [0.9, 0.8, 0.7]),
+        found([[5, 5, 25, 15]], [4], [0.6]),  # a detection on an empty canvas
+    ]
+    score = detector.evaluate_detections(detections, truth)
+    assert (score.found, score.total, score.false_positives, score.images) == (1, 2, 3, 2)
+    assert score.recall == 0.5 and score.false_positives_per_image == 1.5
+    located = detector.evaluate_detections(detections, truth, match_class=False)
+    assert (located.found, located.false_positives) == (2, 2)
+    with pytest.raises(ValueError, match="one entry per image"):
+        detector.evaluate_detections(detections[:1], truth)

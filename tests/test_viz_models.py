@@ -1,0 +1,85 @@
+"""Smoke tests of cnn_tutor.viz.models on the Agg backend."""
+
+import types
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.figure  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from cnn_tutor.viz import models as viz_models  # noqa: E402
+
+
+def _render(fig):
+    assert isinstance(fig, matplotlib.figure.Figure)
+    fig.canvas.draw()  # lays out and draws without a display
+    return fig
+
+
+def test_plot_filters_keras_kernel_and_stack():
+    rng = np.random.default_rng(0)
+    fig = _render(viz_models.plot_filters(rng.normal(size=(3, 3, 1, 10)), titles=[str(i) for i in range(10)], ncols=5))
+    assert len(fig.axes) == 10 + 1  # ten filters and the colour bar
+    fig = _render(viz_models.plot_filters(rng.normal(size=(4, 5, 5))))
+    assert len(fig.axes) == 4 + 1
+
+
+def test_plot_filters_errors():
+    with pytest.raises(ValueError, match="Keras kernel"):
+        viz_models.plot_filters(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="one entry per filter"):
+        viz_models.plot_filters(np.ones((2, 3, 3)), titles=["a"])
+
+
+def test_plot_feature_maps():
+    maps = {"conv1": np.random.default_rng(0).random((26, 26, 32)), "pool1": np.zeros((13, 13, 32)), "conv3": np.ones((3, 3, 4))}
+    fig = _render(viz_models.plot_feature_maps(maps, max_channels=6))
+    assert len(fig.axes) == 3 * 6
+    assert "conv1" in fig.axes[0].get_ylabel()
+    with pytest.raises(TypeError, match="dict"):
+        viz_models.plot_feature_maps([np.zeros((3, 3, 1))])
+    with pytest.raises(ValueError, match="height, width, channels"):
+        viz_models.plot_feature_maps({"dense": np.zeros(64)})
+
+
+def test_plot_confusion_matrix():
+    matrix = np.diag([98, 97, 3]) + np.eye(3, k=1, dtype=int)
+    fig = _render(viz_models.plot_confusion_matrix(matrix, class_names=["a", "b", "c"]))
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+    assert sorted(t.get_text() for t in ax.texts) == sorted(["98", "97", "3", "1", "1"])
+    with pytest.raises(ValueError, match="square"):
+        viz_models.plot_confusion_matrix(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="counts"):
+        viz_models.plot_confusion_matrix(-np.eye(2))
+
+
+def test_show_detections_draws_truth_and_predictions():
+    images = np.zeros((3, 32, 32, 1), dtype=np.float32)
+    truth = ([np.array([[2, 2, 20, 12]], dtype=np.float32)] * 3, [np.array([4])] * 3)
+    found = [
+        types.SimpleNamespace(boxes=np.array([[3, 2, 21, 12]]), labels=np.array([4]), scores=np.array([0.93])),
+        types.SimpleNamespace(boxes=np.zeros((0, 4)), labels=np.zeros(0, int), scores=np.zeros(0)),
+        types.SimpleNamespace(boxes=np.array([[3, 2, 21, 12], [20, 20, 30, 30]]), labels=np.array([4, 1]), scores=np.array([0.9, 0.6])),
+    ]
+    fig = _render(viz_models.show_detections(images, found, truth, ncols=2, titles=["a", "b", "c"]))
+    assert [len(ax.patches) for ax in fig.axes[:3]] == [2, 1, 3]
+    assert fig.axes[0].texts[0].get_text() == "4 0.93"
+    with pytest.raises(ValueError, match="one entry per image"):
+        viz_models.show_detections(images, found[:2])
+    with pytest.raises(ValueError, match="1 channel"):
+        viz_models.show_detections(np.zeros((1, 8, 8, 3)))
+
+
+def test_plot_class_map():
+    probs = np.zeros((4, 4, 11))
+    probs[..., 10] = 1.0
+    probs[1, 2] = 0.0
+    probs[1, 2, 7] = 0.95
+    fig = _render(viz_models.plot_class_map(np.zeros((28, 28, 1)), probs, background=10))
+    assert [t.get_text() for t in fig.axes[1].texts] == ["7"]
+    with pytest.raises(ValueError, match="map_height"):
+        viz_models.plot_class_map(np.zeros((8, 8)), np.zeros((4, 4)))
