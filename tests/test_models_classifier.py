@@ -175,3 +175,11 @@ def test_load_or_train_saves_natively_and_loads_safely(tiny_mnist, tmp_path, mon
     assert classifier.classifier_path(other, epochs=1) != path
     with pytest.raises(ValueError, match="must end in '.keras'"):
         classifier.load_or_train_classifier(tiny_mnist, epochs=1, path=tmp_path / "model.h5")
+
+
+def test_count_macs():
+    model = classifier.build_classifier(compile=False)
+    conv = 26 * 26 * (3 * 3 * 1 * 32) + 11 * 11 * (3 * 3 * 32 * 64) + 3 * 3 * (3 * 3 * 64 * 64)
+    assert classifier.count_macs(model) == conv + 576 * 64 + 64 * 10
+    strided = classifier.build_classifier(strides=(2, 1, 1), padding="same", compile=False)
+    assert classifier.count_macs(strided) < classifier.count_macs(classifier.build_classifier(padding="same", compile=False)) / 4
