@@ -15,7 +15,13 @@ pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't
 
 @pytest.fixture(scope="module", autouse=True)
 def quiet_runtime():
+    """Quiet TensorFlow, seed, op determinism; the module-level runtime is restored afterwards."""
+    from cnn_tutor import runtime
+
+    saved = runtime._current
     cnn_tutor.setup(profile="quick", verbose=False)
+    yield
+    runtime._current = saved
 
 
 @pytest.fixture
