@@ -1,0 +1,23 @@
+"""Smoke tests of cnn_tutor.viz.generation on the Agg backend."""
+
+import numpy as np
+import pytest
+
+from cnn_tutor.viz import generation
+
+
+def test_plots_return_figures():
+    grids = {1: np.zeros((4, 8, 8, 1)), 5: np.ones((4, 8, 8, 1))}
+    assert len(generation.plot_sample_evolution(grids, epochs=[5], num_images=4).axes) == 4
+    assert len(generation.plot_latent_map(np.zeros((4, 8, 8, 1)), np.array([0.0, 1.0])).axes) == 1
+    history = {"d_loss": [1.0], "g_loss": [1.0], "d_real": [0.5], "d_fake": [0.5]}
+    assert len(generation.plot_gan_losses(history).axes) == 2
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="not in `grids`"):
+        generation.plot_sample_evolution({1: np.zeros((2, 8, 8, 1))}, epochs=[3])
+    with pytest.raises(ValueError, match="len\\(axis\\)\\*\\*2"):
+        generation.plot_latent_map(np.zeros((3, 8, 8, 1)), np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="d_loss"):
+        generation.plot_gan_losses({})
