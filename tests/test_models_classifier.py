@@ -167,12 +167,12 @@ def test_load_or_train_saves_natively_and_loads_safely(tiny_mnist, tmp_path, mon
     monkeypatch.setenv(classifier.CACHE_ENV, str(tmp_path))
     path = classifier.classifier_path(tiny_mnist, epochs=1)
     assert path.parent == tmp_path and path.suffix == ".keras"
-    trained = classifier.load_or_train_classifier(tiny_mnist, epochs=1)
+    trained = classifier.load_or_train_classifier(tiny_mnist, epochs=1, verbose=True)
     assert "Trained" in capsys.readouterr().out and path.exists()
     import zipfile
 
     assert zipfile.is_zipfile(path)  # the native .keras format is a zip of JSON and weights, not a pickle
-    loaded = classifier.load_or_train_classifier(tiny_mnist, epochs=1)
+    loaded = classifier.load_or_train_classifier(tiny_mnist, epochs=1, verbose=True)
     assert "Loaded" in capsys.readouterr().out
     assert all(np.array_equal(a, b) for a, b in zip(trained.get_weights(), loaded.get_weights()))
     # Other settings or other data: another file.

@@ -556,7 +556,7 @@ def save_classifier(model, path):
     return path
 
 
-def load_or_train_classifier(mnist, *, epochs, path=None, seed=0, batch_size=64, retrain=False, verbose=True):
+def load_or_train_classifier(mnist, *, epochs, path=None, seed=0, batch_size=64, retrain=False, verbose=False):
     """The article's classifier trained on ``mnist``: loaded from the cache, or trained and saved.
 
     The model is saved in Keras's native ``.keras`` format (no pickle) and
@@ -584,7 +584,9 @@ def load_or_train_classifier(mnist, *, epochs, path=None, seed=0, batch_size=64,
     retrain : bool
         Train (and overwrite the file) even if it exists.
     verbose : bool
-        Print one line saying whether the model was loaded or trained.
+        Print one line saying whether the model was loaded or trained.  Off
+        by default: which of the two happens depends on what earlier runs
+        left in the cache, and a chapter's output must not.
 
     Returns
     -------
