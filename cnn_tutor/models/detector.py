@@ -13,7 +13,7 @@ initialised from a trained classifier and fine-tuned on canvases
 with non-maximum suppression, and :func:`evaluate_detections` scores them.
 
 Boxes are ``(top, left, bottom, right)`` in pixels with ``bottom`` and
-``right`` exclusive, as in :mod:`cnn_tutor.data.detection`.
+``right`` exclusive, as in ``cnn_tutor.data.detection``.
 
 Used by the Keras models chapter.
 """
@@ -572,7 +572,7 @@ def evaluate_detections(detections, dataset, *, iou_threshold=0.5, match_class=T
 
     Parameters
     ----------
-    detections : list of Detections
+    detections : list of :class:`Detections`
         From :func:`detect`, one per image.
     dataset : DetectionSet
         The ground truth.

@@ -195,7 +195,7 @@ def show_detections(images, detections=None, truth=None, *, ncols=4, size=2.2, t
     detections : list, optional
         Per image, an object with ``boxes``, ``labels`` and ``scores`` (as
         :func:`cnn_tutor.models.detector.detect` returns).
-    truth : DetectionSet or (boxes, labels), optional
+    truth : DetectionSet or tuple, optional
         The ground truth of the same images.
     ncols : int
         Canvases per row.
