@@ -161,7 +161,7 @@ def animate_conv_arithmetic(input_size, kernel_size, *, stride=1, padding="valid
                             size=3.0, dpi=70, interval=500):
     """Animate a convolution visiting every output pixel; returns a ``FuncAnimation``.
 
-    In a notebook, ``IPython.display.HTML(animation.to_jshtml())`` embeds it as
+    In a notebook, ``cnn_tutor.viz.animation_html(animation)`` embeds it as
     self-contained HTML that plays in the built book.  One frame per output
     pixel, so keep the sizes small.
 
