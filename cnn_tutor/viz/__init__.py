@@ -5,12 +5,14 @@ made without ``pyplot``, so a notebook displays it once, as the value of the
 cell, and scripts can save it.
 """
 
+from cnn_tutor.viz.animation import animation_html
 from cnn_tutor.viz.arithmetic import animate_conv_arithmetic, plot_conv_arithmetic, plot_kernels, plot_multichannel_conv, plot_timings
 from cnn_tutor.viz.images import show_images
 from cnn_tutor.viz.generation import plot_gan_losses, plot_latent_map, plot_sample_evolution
 from cnn_tutor.viz.models import plot_class_map, plot_confusion_matrix, plot_feature_maps, plot_filters, show_detections
 
 __all__ = [
+    "animation_html",
     "plot_gan_losses",
     "plot_latent_map",
     "plot_sample_evolution",
