@@ -8,7 +8,10 @@ hyperparameter as an argument.
 - ``detector``: the classifier's trunk as a fully convolutional digit
   detector, with box decoding and evaluation (Keras models chapter);
 - ``autoencoder``, ``vae``, ``gan``: a convolutional autoencoder, a VAE and
-  a DCGAN with resumable checkpoints (Generation chapter).
+  a DCGAN with resumable checkpoints (Generation chapter);
+- ``restoration``, ``compression``: denoising, inpainting and super-resolution
+  networks with their classical baselines, and a compression autoencoder with
+  its bit count (Reconstruction chapter).
 """
 
 from cnn_tutor.models import classifier, detector
@@ -18,6 +21,9 @@ from cnn_tutor.models import autoencoder, gan, vae
 from cnn_tutor.models.autoencoder import build_autoencoder
 from cnn_tutor.models.gan import build_dcgan, train_dcgan
 from cnn_tutor.models.vae import build_vae
+from cnn_tutor.models import compression, restoration
+from cnn_tutor.models.compression import build_compression_autoencoder
+from cnn_tutor.models.restoration import build_conv_denoiser, build_espcn, build_inpainting_net, build_unet
 
 __all__ = [
     "autoencoder",
@@ -34,4 +40,11 @@ __all__ = [
     "detector",
     "load_or_train_classifier",
     "to_fully_convolutional",
+    "compression",
+    "restoration",
+    "build_compression_autoencoder",
+    "build_conv_denoiser",
+    "build_espcn",
+    "build_inpainting_net",
+    "build_unet",
 ]
