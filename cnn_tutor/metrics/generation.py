@@ -185,7 +185,7 @@ def classifier_features(model, images, *, layer=None, batch_size=500):
     ----------
     model : keras.Model
         A functional classifier (for example the trained
-        :func:`cnn_tutor.models.build_classifier`).
+        :func:`cnn_tutor.models.classifier.build_classifier`).
     images : array_like
         ``(n, height, width, channels)`` in [0, 1].
     layer : str, optional
