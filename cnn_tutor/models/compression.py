@@ -89,6 +89,7 @@ def build_compression_autoencoder(
     levels=5,
     num_filters=32,
     quantizer="straight_through",
+    activation="leaky_relu",
     compile=True,
     learning_rate=2e-3,
     seed=None,
@@ -117,6 +118,11 @@ def build_compression_autoencoder(
         Filters of the hidden convolutions.
     quantizer : {"straight_through", "noise"}
         How training gets around the rounding.
+    activation : str
+        Activation of the hidden layers.  The default leaky ReLU keeps a
+        gradient when every latent rounds to 0 at the start of training;
+        with ReLU and zero biases such a start can leave the decoder's units
+        at exactly 0 with no gradient, and the model outputs a constant.
     compile : bool
         Compile the autoencoder with Adam and the mean squared error.
     learning_rate : float
@@ -155,15 +161,15 @@ def build_compression_autoencoder(
     half = (levels - 1) / 2.0
 
     image = keras.Input(shape=(None, None, channels), name="image")
-    x = keras.layers.Conv2D(num_filters, 5, strides=2, padding="same", activation="elu", name="enc1")(image)
-    x = keras.layers.Conv2D(num_filters, 5, strides=2, padding="same", activation="elu", name="enc2")(x)
+    x = keras.layers.Conv2D(num_filters, 5, strides=2, padding="same", activation=activation, name="enc1")(image)
+    x = keras.layers.Conv2D(num_filters, 5, strides=2, padding="same", activation=activation, name="enc2")(x)
     x = keras.layers.Conv2D(latent_channels, 3, padding="same", activation="tanh", name="enc3")(x)
     latent = keras.layers.Rescaling(half, name="scale")(x)
     quantize = _quantizer_layer()(quantizer, seed=seed, name="quantize")
     symbols_in = keras.Input(shape=(None, None, latent_channels), name="symbols")
     layers = [
-        keras.layers.Conv2DTranspose(num_filters, 5, strides=2, padding="same", activation="elu", name="dec1"),
-        keras.layers.Conv2DTranspose(num_filters, 5, strides=2, padding="same", activation="elu", name="dec2"),
+        keras.layers.Conv2DTranspose(num_filters, 5, strides=2, padding="same", activation=activation, name="dec1"),
+        keras.layers.Conv2DTranspose(num_filters, 5, strides=2, padding="same", activation=activation, name="dec2"),
         keras.layers.Conv2D(channels, 3, padding="same", name="reconstruction"),
     ]
 
