@@ -110,7 +110,7 @@ def make_patch_split(
     ----------
     train_names : sequence of str
         Photographs to cut patches from (keys of
-        :data:`cnn_tutor.data.NATURAL_IMAGES`).
+        ``cnn_tutor.data.NATURAL_IMAGES``).
     test_name : str
         The held-out photograph; it must not be among ``train_names``.
     patch_size, patches_per_image, rng
