@@ -2,7 +2,7 @@
 
 The generator (生成器) maps a noise vector to an image with transposed
 convolutions and batch normalisation; the discriminator (判别器) is a
-convolutional classifier "real or generated".  :class:`DCGAN` is a
+convolutional classifier "real or generated".  ``DCGAN`` is a
 ``keras.Model`` that overrides ``train_step`` to train both networks in turn
 (Goodfellow et al. 2014, architecture after Radford et al. 2016):
 
@@ -38,6 +38,7 @@ __all__ = [
     "build_discriminator",
     "build_generator",
     "from_tanh_range",
+    "restore_dcgan",
     "to_tanh_range",
     "train_dcgan",
 ]
@@ -285,7 +286,7 @@ def build_dcgan(
     label_smoothing=0.1,
     seed=0,
 ):
-    """Build and compile a :class:`DCGAN` (Adam, learning rate 2e-4, beta_1 0.5, as Radford et al.).
+    """Build and compile a ``DCGAN`` (Adam, learning rate 2e-4, beta_1 0.5, as Radford et al.).
 
     Parameters
     ----------
@@ -373,7 +374,7 @@ class GanCheckpoint:
 
     The checkpoint holds both networks, both optimizers (their moments and
     step counts), the noise generator's state and the epoch counter, so
-    :func:`restore_dcgan` puts a fresh :class:`DCGAN` back exactly where the
+    :func:`restore_dcgan` puts a fresh ``DCGAN`` back exactly where the
     saved one was.
     """
 
@@ -428,7 +429,7 @@ def restore_dcgan(gan, directory):
 class GanRun(typing.NamedTuple):
     """What :func:`train_dcgan` returns."""
 
-    #: The trained :class:`DCGAN` (the object passed in).
+    #: The trained ``DCGAN`` (the object passed in).
     gan: typing.Any
     #: Per-epoch ``d_loss``, ``g_loss``, ``d_real``, ``d_fake`` of the epochs run by this call.
     history: dict
@@ -439,7 +440,7 @@ class GanRun(typing.NamedTuple):
 
 
 def train_dcgan(gan, images, *, epochs, batch_size=64, seed=0, checkpoint_dir=None, grid_noise=None, callbacks=()):
-    """Train a :class:`DCGAN` on images in [0, 1] up to ``epochs`` epochs, resuming from a checkpoint.
+    """Train a ``DCGAN`` on images in [0, 1] up to ``epochs`` epochs, resuming from a checkpoint.
 
     Parameters
     ----------

@@ -4,7 +4,7 @@ The encoder gives the mean ``mu`` and log-variance ``log sigma^2`` of a
 Gaussian ``q(z|x)``; a code is drawn with the reparameterisation trick
 ``z = mu + sigma * eps``, ``eps ~ N(0, I)`` (Kingma & Welling 2014), so the
 gradient flows through ``mu`` and ``sigma``; the decoder gives Bernoulli pixel
-probabilities ``p(x|z)``.  :class:`VAE` overrides ``train_step`` to minimise
+probabilities ``p(x|z)``.  ``VAE`` overrides ``train_step`` to minimise
 the negative evidence lower bound (ELBO), reported as its two terms::
 
     loss = reconstruction + kl
@@ -138,7 +138,7 @@ def __getattr__(name):
 
 
 def build_vae(latent_dim=2, image_shape=(28, 28, 1), *, beta=1.0, learning_rate=1e-3, seed=0):
-    """Build and compile a convolutional :class:`VAE` (encoder and decoder from :mod:`.autoencoder`).
+    """Build and compile a convolutional ``VAE`` (encoder and decoder from :mod:`.autoencoder`).
 
     Parameters
     ----------
