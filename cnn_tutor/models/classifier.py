@@ -22,7 +22,7 @@ import typing
 
 import numpy as np
 
-from cnn_tutor import _validation
+from cnn_tutor import _validation, shapes
 
 __all__ = [
     "TrainingRun",
@@ -66,9 +66,11 @@ def _check_input_shape(input_shape):
 
 
 def _conv_out(size, kernel, stride, padding):
-    if padding == "same":
-        return -(-size // stride)
-    return (size - kernel) // stride + 1 if size >= kernel else 0
+    """The layer's output size (:func:`cnn_tutor.shapes.conv_output_size`), 0 where nothing fits."""
+    try:
+        return shapes.conv_output_size(size, kernel, stride=stride, padding=padding)
+    except ValueError:  # the kernel no longer fits: the feature map has shrunk to nothing
+        return 0
 
 
 def build_classifier(
