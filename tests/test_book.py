@@ -118,9 +118,7 @@ def test_every_citation_resolves():
             cited.update(key.strip() for key in group.split(","))
     assert cited, "the chapters cite nothing"
     assert cited <= keys, f"cited but not in references.bib: {sorted(cited - keys)}"
-    for entry in re.split(r"\n@", bib):
-        if entry.strip():
-            assert re.search(r"\b(doi|eprint)\s*=", entry), f"no DOI or arXiv id: {entry.splitlines()[0]}"
+    # tests/test_references.py checks that each entry has a DOI, an arXiv id or a publisher URL.
 
 
 # --- the built book in a real browser ---------------------------------------
