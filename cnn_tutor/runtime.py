@@ -313,8 +313,29 @@ class Runtime:
         return figure
 
 
-def _import_tensorflow_quietly():
-    """Import TensorFlow and run one op with fd 2 silenced; return the module."""
+def _configure_cpu_devices(tf, count):
+    """Split the CPU into ``count`` logical devices; TensorFlow must not have initialised its devices yet."""
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)])
+    except RuntimeError:
+        # Too late to change; fine if an earlier setup() already made the same split.
+        current = len(tf.config.list_logical_devices("CPU"))
+        if current != count:
+            raise RuntimeError(
+                f"`cpu_devices={count}` must be set before TensorFlow initialises its devices, but this "
+                f"process has already initialised them with {current} logical CPU device(s). Restart the "
+                f"kernel (or the interpreter) and call cnn_tutor.setup(cpu_devices={count}) before anything "
+                "else uses TensorFlow."
+            ) from None
+
+
+def _import_tensorflow_quietly(cpu_devices=None):
+    """Import TensorFlow and run one op with fd 2 silenced; return the module.
+
+    ``cpu_devices`` splits the CPU into that many logical devices before the
+    first op initialises them.
+    """
     with quiet_stderr():
         import tensorflow as tf
 
@@ -325,6 +346,8 @@ def _import_tensorflow_quietly():
             absl.logging.set_verbosity(absl.logging.ERROR)
         except ImportError:  # absl is a TensorFlow dependency; be safe anyway
             pass
+        if cpu_devices is not None:
+            _configure_cpu_devices(tf, cpu_devices)
         # The first op initialises the runtime (oneDNN, CUDA), which logs too.
         tf.reduce_sum(tf.ones((2, 2))).numpy()
     return tf
@@ -365,7 +388,7 @@ def device_description():
     return _describe_device(tf, tf.config.list_physical_devices("GPU"))
 
 
-def setup(profile=None, *, seed=0, verbose=True):
+def setup(profile=None, *, seed=0, verbose=True, cpu_devices=None):
     """Set up a chapter and return its :class:`Runtime`.
 
     1. silences TensorFlow's start-up log lines (they never reach a
@@ -376,7 +399,10 @@ def setup(profile=None, *, seed=0, verbose=True):
     3. finds the GPUs and turns on memory growth for each;
     4. picks the profile (see :func:`resolve_profile`) and prints a one-line
        banner;
-    5. in a Jupyter kernel, displays the matplotlib figures that cells return.
+    5. in a Jupyter kernel, displays the matplotlib figures that cells return;
+    6. with ``cpu_devices=n``, splits the CPU into ``n`` logical devices, so
+       data-parallel training (:mod:`cnn_tutor.distribute`) can run for real
+       on a machine without GPUs.
 
     Call it before importing ``tensorflow`` or ``keras``: TensorFlow prints
     its start-up lines while it is imported, and only a set-up that comes
@@ -390,6 +416,12 @@ def setup(profile=None, *, seed=0, verbose=True):
         The seed for every random number generator.
     verbose : bool
         Print the banner.
+    cpu_devices : int, optional
+        Split the CPU into this many logical devices (``>= 1``).  They share
+        the same cores: the split lets ``tf.distribute`` run with several
+        replicas, it does not add compute.  TensorFlow fixes its devices when
+        it first uses them, so this works only in a process where nothing has
+        used TensorFlow yet (or an earlier ``setup`` made the same split).
 
     Returns
     -------
@@ -398,7 +430,11 @@ def setup(profile=None, *, seed=0, verbose=True):
     Raises
     ------
     ValueError
-        If the profile (argument or environment) is unknown, or ``seed`` < 0.
+        If the profile (argument or environment) is unknown, ``seed`` < 0 or
+        ``cpu_devices`` < 1.
+    RuntimeError
+        If ``cpu_devices`` asks for a split after TensorFlow has initialised
+        its devices differently (restart the kernel).
     """
     global _current
     # Check the arguments before the slow TensorFlow import.
@@ -407,6 +443,8 @@ def setup(profile=None, *, seed=0, verbose=True):
     else:
         resolve_profile(None)  # validates CNN_TUTOR_PROFILE if it is set
     seed = _validation.check_int("seed", seed, minimum=0)
+    if cpu_devices is not None:
+        cpu_devices = _validation.check_int("cpu_devices", cpu_devices, minimum=1)
 
     if "tensorflow" in sys.modules and _current is None:
         warnings.warn(
@@ -415,7 +453,7 @@ def setup(profile=None, *, seed=0, verbose=True):
             "tensorflow or keras.",
             stacklevel=2,
         )
-    tf = _import_tensorflow_quietly()
+    tf = _import_tensorflow_quietly(cpu_devices)
     import keras
 
     gpus = tf.config.list_physical_devices("GPU")

@@ -261,22 +261,18 @@ def count_macs(model):
     A convolution does one multiply-accumulate per kernel weight at each
     output position, ``out_h * out_w * k_h * k_w * C_in * C_out``; a dense
     layer one per weight, ``N_in * N_out``.  Biases, activations and pooling
-    are not counted (they are a small share of the work).
+    are not counted (they are a small share of the work).  This is
+    :func:`cnn_tutor.models.efficiency.count_macs`, which also counts
+    depthwise, separable and transposed convolutions.
 
     Examples
     --------
     >>> count_macs(build_classifier(compile=False))  # 26*26*9*32 + 11*11*288*64 + 3*3*576*64 + 576*64 + 64*10
     2794240
     """
-    import keras
+    from cnn_tutor.models import efficiency
 
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            total += int(np.prod(layer.output.shape[1:3])) * int(np.prod(layer.kernel.shape))
-        elif isinstance(layer, keras.layers.Dense):
-            total += int(np.prod(layer.kernel.shape))
-    return total
+    return efficiency.count_macs(model)
 
 
 class TrainingRun(typing.NamedTuple):
@@ -326,7 +322,7 @@ def _epoch_timer():
     return EpochTimer()
 
 
-def train_classifier(model, data, *, epochs, batch_size=64, seed=0, callbacks=()):
+def train_classifier(model, data, *, epochs, batch_size=64, seed=0, callbacks=(), strategy=None):
     """Train a compiled classifier with ``fit`` on a ``tf.data`` pipeline, timing each epoch.
 
     Parameters
@@ -346,6 +342,12 @@ def train_classifier(model, data, *, epochs, batch_size=64, seed=0, callbacks=()
         Seed of the shuffle (for an MNIST split).
     callbacks : sequence of keras.callbacks.Callback
         Extra callbacks for ``fit``.
+    strategy : tf.distribute.Strategy, optional
+        Train data-parallel with this strategy (for example from
+        :func:`cnn_tutor.distribute.make_strategy`).  The model must have
+        been built and compiled inside ``with strategy.scope():``;
+        ``batch_size`` is then the *global* batch, which ``fit`` splits
+        between the replicas (Keras distributes the pipeline).
 
     Returns
     -------
@@ -354,11 +356,16 @@ def train_classifier(model, data, *, epochs, batch_size=64, seed=0, callbacks=()
 
     Raises
     ------
+    TypeError
+        If ``strategy`` is not a ``tf.distribute.Strategy``.
     ValueError
-        If the images do not fit the model's input or labels are out of range.
+        If the images do not fit the model's input or labels are out of
+        range, or the model was not built under ``strategy.scope()``.
     """
+    from cnn_tutor import distribute
     from cnn_tutor.data import pipelines
 
+    distribute.check_strategy(model, strategy)
     epochs = _validation.check_int("epochs", epochs, minimum=1)
     if hasattr(data, "x_train"):
         _check_model_input(model, data.x_train, "data.x_train")

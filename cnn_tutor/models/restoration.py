@@ -396,7 +396,7 @@ def build_espcn(
     return _compile(model, compile, learning_rate)
 
 
-def train_restoration(model, inputs, targets, *, epochs, batch_size=32, validation=None, callbacks=()):
+def train_restoration(model, inputs, targets, *, epochs, batch_size=32, validation=None, callbacks=(), strategy=None):
     """Fit a compiled restoration model on arrays, timing each epoch.
 
     Parameters
@@ -415,6 +415,11 @@ def train_restoration(model, inputs, targets, *, epochs, batch_size=32, validati
         ``(inputs, targets)`` scored after each epoch.
     callbacks : sequence of keras.callbacks.Callback
         Extra callbacks.
+    strategy : tf.distribute.Strategy, optional
+        Train data-parallel with this strategy (see
+        :func:`cnn_tutor.distribute.make_strategy`); the model must have been
+        built and compiled inside ``with strategy.scope():``, and
+        ``batch_size`` is the global batch, split between the replicas.
 
     Returns
     -------
@@ -423,9 +428,15 @@ def train_restoration(model, inputs, targets, *, epochs, batch_size=32, validati
 
     Raises
     ------
+    TypeError
+        If ``strategy`` is not a ``tf.distribute.Strategy``.
     ValueError
-        If inputs and targets hold different numbers of images.
+        If inputs and targets hold different numbers of images, or the model
+        was not built under ``strategy.scope()``.
     """
+    from cnn_tutor import distribute
+
+    distribute.check_strategy(model, strategy)
     epochs = _validation.check_int("epochs", epochs, minimum=1)
     batch_size = _validation.check_int("batch_size", batch_size, minimum=1)
     first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
