@@ -139,12 +139,24 @@ def test_counters_refuse_unknown_image_sizes():
     from cnn_tutor.models import restoration
 
     model = restoration.build_conv_denoiser(depth=2, num_filters=4, compile=False)  # (None, None, 1) input
-    with pytest.raises(ValueError, match=r"unknown sizes.*keras.Input\(shape=\(28, 28, 1\)\)"):
+    with pytest.raises(ValueError, match=r"unknown sizes.*`input_shape=\(28, 28, 1\)`"):
         efficiency.count_macs(model)
     with pytest.raises(ValueError, match=r"must have a fixed input shape"):
         efficiency.profile_flops(model)
     with pytest.raises(TypeError, match=r"`model` must be a keras.Model; received str"):
         efficiency.count_macs("model")
+    with pytest.raises(ValueError, match=r"`input_shape` must be a tuple such as \(28, 28, 1\); received 28"):
+        efficiency.count_macs(model, input_shape=28)
+
+
+def test_counters_count_a_fully_convolutional_model_on_a_given_size():
+    from cnn_tutor.models import restoration
+
+    model = restoration.build_conv_denoiser(depth=2, num_filters=4, compile=False)  # 1 -> 4 -> 1 channels
+    expected = 12 * 10 * 9 * (1 * 4 + 4 * 1)
+    assert efficiency.count_macs(model, input_shape=(12, 10, 1)) == expected
+    assert efficiency.profile_flops(model, input_shape=(12, 10, 1)) == 2 * expected + 12 * 10 * (4 + 1) + 12 * 10
+    assert model.input_shape == (None, None, None, 1)  # the model itself is unchanged
 
 
 def test_time_per_batch_takes_the_median_after_warm_up():

@@ -343,14 +343,32 @@ def _fixed(shape, layer, model):
     if any(d is None for d in dims):
         raise ValueError(
             f"Layer {layer.name!r} of model {model.name!r} has spatial shape {tuple(shape)} with unknown "
-            "sizes, so its multiply-adds depend on the image size. Build the model on a fixed size, for "
-            "example keras.Input(shape=(28, 28, 1)), or rebuild it on one: "
-            "keras.Model(inputs, model(inputs)) with inputs = keras.Input(shape=(28, 28, 1))."
+            "sizes, so its multiply-adds depend on the image size. Give the size to count for, for "
+            "example `input_shape=(28, 28, 1)`."
         )
     return int(np.prod(dims, dtype=np.int64))
 
 
-def count_macs(model):
+def _on_input_shape(model, input_shape):
+    """``model`` itself, or a copy of it (same weights) built on ``keras.Input(shape=input_shape)``."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"`model` must be a keras.Model; received {type(model).__name__}.")
+    if input_shape is None:
+        return model
+    if not isinstance(input_shape, (tuple, list)) or not input_shape:
+        raise ValueError(f"`input_shape` must be a tuple such as (28, 28, 1); received {input_shape!r}.")
+    input_shape = tuple(_validation.check_int(f"input_shape[{i}]", v, minimum=1) for i, v in enumerate(input_shape))
+    try:
+        return keras.models.clone_model(model, input_tensors=keras.Input(shape=input_shape))
+    except ValueError as error:
+        raise ValueError(
+            f"`model` {model.name!r} could not be rebuilt on `input_shape` {input_shape}: {error}"
+        ) from error
+
+
+def count_macs(model, *, input_shape=None):
     """Multiply-accumulate operations per image, counted from the layers of a built Keras model.
 
     The count reads each layer's kernel shape and its input or output shape,
@@ -371,7 +389,12 @@ def count_macs(model):
     Parameters
     ----------
     model : keras.Model
-        A built model with fixed spatial input size.
+        A built model.
+    input_shape : tuple of int, optional
+        ``(height, width, channels)`` to count for, for a fully
+        convolutional model built on ``(None, None, channels)`` input: the
+        count is made on a copy of the model built on that shape
+        (``keras.models.clone_model``; functional and sequential models).
 
     Returns
     -------
@@ -380,8 +403,8 @@ def count_macs(model):
     Raises
     ------
     ValueError
-        If a convolution's spatial size is unknown (a model built on
-        ``(None, None, channels)`` input).
+        If a convolution's spatial size is unknown and ``input_shape`` is not
+        given.
 
     Examples
     --------
@@ -392,8 +415,7 @@ def count_macs(model):
     """
     import keras
 
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"`model` must be a keras.Model; received {type(model).__name__}.")
+    model = _on_input_shape(model, input_shape)
     total = 0
     for layer in _layers(model):
         if isinstance(layer, keras.layers.SeparableConv2D):
@@ -409,7 +431,7 @@ def count_macs(model):
     return total
 
 
-def profile_flops(model):
+def profile_flops(model, *, input_shape=None):
     """Floating-point operations of one forward pass on one image, counted by TensorFlow's profiler.
 
     The model is traced into a graph for a batch of one, its variables are
@@ -423,7 +445,10 @@ def profile_flops(model):
     Parameters
     ----------
     model : keras.Model
-        A model with a single input of fixed shape.
+        A model with a single input.
+    input_shape : tuple of int, optional
+        The shape of one image, for a model built on unknown sizes (as in
+        :func:`count_macs`).
 
     Returns
     -------
@@ -432,7 +457,7 @@ def profile_flops(model):
     Raises
     ------
     ValueError
-        If the input shape has unknown sizes.
+        If the input shape has unknown sizes and ``input_shape`` is not given.
 
     Examples
     --------
@@ -445,13 +470,12 @@ def profile_flops(model):
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
     from tensorflow.python.profiler import model_analyzer, option_builder
 
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"`model` must be a keras.Model; received {type(model).__name__}.")
+    model = _on_input_shape(model, input_shape)
     shape = tuple(model.input_shape[1:])
     if any(d is None for d in shape):
         raise ValueError(
             f"`model` must have a fixed input shape to be profiled; received {model.input_shape}. "
-            "Build it on keras.Input(shape=(height, width, channels))."
+            "Give the shape of one image, for example `input_shape=(28, 28, 1)`."
         )
     function = tf.function(lambda images: model(images, training=False))
     concrete = function.get_concrete_function(tf.TensorSpec((1, *shape), model.inputs[0].dtype))
