@@ -175,6 +175,25 @@ def test_time_per_batch_takes_the_median_after_warm_up():
         efficiency.time_per_batch(function, 1, warmup=-1)
 
 
+def test_compare_timings_takes_turns():
+    calls = []
+
+    def make(name):
+        def function(value):
+            calls.append((name, value))
+            return value
+
+        return function
+
+    timings = efficiency.compare_timings({"a": make("a"), "b": make("b")}, 1, repeats=3, warmup=1)
+    assert calls == [("a", 1), ("b", 1)] + [("a", 1), ("b", 1)] * 3  # warm-up each, then one of each per round
+    assert sorted(timings) == ["a", "b"] and all(len(t.times) == 3 for t in timings.values())
+    with pytest.raises(ValueError, match=r"`functions` must be a non-empty dict"):
+        efficiency.compare_timings({}, 1)
+    with pytest.raises(TypeError, match=r"`functions\['a'\]` must be callable; received int"):
+        efficiency.compare_timings({"a": 1}, 1)
+
+
 @pytest.mark.parametrize("jit_compile", [False, True])
 def test_train_step_lowers_the_loss_with_and_without_xla(jit_compile):
     from cnn_tutor.models import restoration

@@ -39,6 +39,7 @@ __all__ = [
     "ConvCost",
     "Timing",
     "build_conv_variant",
+    "compare_timings",
     "conv_cost",
     "count_macs",
     "depthwise_cost",
@@ -549,6 +550,57 @@ def time_per_batch(function, *args, repeats=10, warmup=1):
         _wait_for(function(*args))
         times.append(time.perf_counter() - start)
     return Timing(median=statistics.median(times), times=tuple(times))
+
+
+def compare_timings(functions, *args, repeats=10, warmup=1):
+    """Time several functions on the same arguments, taking turns: one call of each per round.
+
+    When other programs share the machine, its speed drifts over seconds;
+    timing one function after the other would charge the drift to whichever
+    ran during a slow spell.  Taking turns spreads it over all of them, so
+    their ratios are fairer.  Each gets ``warmup`` untimed calls first, and
+    each timed call ends with its results copied to NumPy (see
+    :func:`time_per_batch`).
+
+    Parameters
+    ----------
+    functions : dict of str to callable
+        What to time, by name.
+    *args
+        The arguments of every call.
+    repeats : int
+        Rounds (>= 1).
+    warmup : int
+        Untimed calls of each function first (>= 0).
+
+    Returns
+    -------
+    dict of str to Timing
+        The median and every time of each function, in seconds.
+
+    Examples
+    --------
+    >>> timings = compare_timings({"short": sum, "long": lambda r: sum(list(r) * 50)}, range(1000), repeats=3)
+    >>> sorted(timings), len(timings["long"].times)
+    (['long', 'short'], 3)
+    """
+    if not isinstance(functions, dict) or not functions:
+        raise ValueError(f"`functions` must be a non-empty dict of name -> callable; received {functions!r}.")
+    for name, function in functions.items():
+        if not callable(function):
+            raise TypeError(f"`functions[{name!r}]` must be callable; received {type(function).__name__}.")
+    repeats = _validation.check_int("repeats", repeats, minimum=1)
+    warmup = _validation.check_int("warmup", warmup, minimum=0)
+    for function in functions.values():
+        for _ in range(warmup):
+            _wait_for(function(*args))
+    times = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            _wait_for(function(*args))
+            times[name].append(time.perf_counter() - start)
+    return {name: Timing(median=statistics.median(values), times=tuple(values)) for name, values in times.items()}
 
 
 def make_train_step(model, loss, optimizer="adam", *, jit_compile=False):
