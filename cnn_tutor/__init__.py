@@ -20,7 +20,11 @@ Modules (one concern each):
 - :mod:`cnn_tutor.viz`: image grids and other figures;
 - :mod:`cnn_tutor.ops` and :mod:`cnn_tutor.shapes`: NumPy reference
   convolution and pooling, and their shape arithmetic;
-- :mod:`cnn_tutor.models`: Keras model builders, one module per family.
+- :mod:`cnn_tutor.models`: Keras model builders, one module per family;
+- :mod:`cnn_tutor.distribute`: ``tf.distribute`` strategies over GPUs or
+  logical CPUs, for data-parallel training;
+- :mod:`cnn_tutor.bench`: the benchmark that executes every chapter and
+  collects its recorded figures.
 """
 
 import importlib
@@ -34,7 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("runtime", "data", "metrics", "viz", "ops", "shapes", "models", "bench")
+_SUBMODULES = ("runtime", "data", "metrics", "viz", "ops", "shapes", "models", "distribute", "bench")
 
 __all__ = ["setup", "__version__", *_SUBMODULES]
 

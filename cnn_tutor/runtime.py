@@ -333,8 +333,9 @@ def _configure_cpu_devices(tf, count):
 def _import_tensorflow_quietly(cpu_devices=None):
     """Import TensorFlow and run one op with fd 2 silenced; return the module.
 
-    ``cpu_devices`` splits the CPU into that many logical devices before the
-    first op initialises them.
+    Before that first op initialises the devices, memory growth is turned on
+    for every GPU and ``cpu_devices`` splits the CPU into that many logical
+    devices.
     """
     with quiet_stderr():
         import tensorflow as tf
@@ -348,6 +349,15 @@ def _import_tensorflow_quietly(cpu_devices=None):
             pass
         if cpu_devices is not None:
             _configure_cpu_devices(tf, cpu_devices)
+        # Memory growth must be set before the first op initialises the GPUs;
+        # otherwise TensorFlow reserves nearly all of each GPU's memory.
+        for gpu in tf.config.list_physical_devices("GPU"):
+            try:
+                tf.config.experimental.set_memory_growth(gpu, True)
+            except RuntimeError:
+                # Already initialised (an earlier setup() in this process):
+                # the setting is then fixed, which is fine.
+                pass
         # The first op initialises the runtime (oneDNN, CUDA), which logs too.
         tf.reduce_sum(tf.ones((2, 2))).numpy()
     return tf
@@ -457,13 +467,6 @@ def setup(profile=None, *, seed=0, verbose=True, cpu_devices=None):
     import keras
 
     gpus = tf.config.list_physical_devices("GPU")
-    for gpu in gpus:
-        try:
-            tf.config.experimental.set_memory_growth(gpu, True)
-        except RuntimeError:
-            # The GPU is already initialised (setup() ran before in this
-            # process): memory growth is then fixed, which is fine.
-            pass
     chosen = resolve_profile(profile, gpu_available=bool(gpus))
 
     random.seed(seed)

@@ -11,7 +11,10 @@ hyperparameter as an argument.
   a DCGAN with resumable checkpoints (Generation chapter);
 - ``restoration``, ``compression``: denoising, inpainting and super-resolution
   networks with their classical baselines, and a compression autoencoder with
-  its bit count (Reconstruction chapter).
+  its bit count (Reconstruction chapter);
+- ``efficiency``: parameter and multiply-add formulas and counters for
+  standard, depthwise-separable and stacked convolutions, and timing helpers
+  (Future directions chapter).
 """
 
 from cnn_tutor.models import classifier, detector
