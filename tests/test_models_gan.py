@@ -28,6 +28,25 @@ def test_builders_shapes_and_layers():
     assert gan.build_discriminator(base_filters=4).output_shape == (None, 1)
 
 
+@pytest.mark.parametrize("hidden_convs", [0, 1, 2])
+def test_generator_hidden_convs_sit_at_the_lowest_resolution(hidden_convs):
+    generator = gan.build_generator(latent_dim=8, base_filters=4, hidden_convs=hidden_convs)
+    convs = [layer for layer in generator.layers if layer.__class__.__name__ == "Conv2D"]
+    assert len(convs) == hidden_convs
+    assert all(layer.output.shape[1:] == (7, 7, 8) for layer in convs)
+    assert generator.output_shape == (None, 28, 28, 1)
+
+
+def test_one_train_step_updates_both_networks(digits):
+    model = _tiny_gan()
+    g_before = [w.copy() for w in model.generator.get_weights()]
+    d_before = [w.copy() for w in model.discriminator.get_weights()]
+    gan.train_dcgan(model, digits[:8], epochs=1, batch_size=8)
+    assert int(model.g_optimizer.iterations.numpy()) == int(model.d_optimizer.iterations.numpy()) == 1
+    assert not all(np.array_equal(a, b) for a, b in zip(model.generator.get_weights(), g_before))
+    assert not all(np.array_equal(a, b) for a, b in zip(model.discriminator.get_weights(), d_before))
+
+
 def test_train_step_reports_losses_and_grid(digits):
     model = _tiny_gan()
     noise = np.random.default_rng(0).standard_normal((4, 8)).astype(np.float32)
@@ -81,6 +100,8 @@ def test_errors(digits):
     model = _tiny_gan()
     with pytest.raises(ValueError, match="divisible by 4"):
         gan.build_generator(image_shape=(30, 30, 1))
+    with pytest.raises(ValueError, match="hidden_convs"):
+        gan.build_generator(hidden_convs=-1)
     with pytest.raises(ValueError, match=r"values in \[0.0, 1.0\]"):
         gan.train_dcgan(model, digits * 2 - 1, epochs=1, batch_size=8)
     with pytest.raises(ValueError, match="at least `batch_size`"):

@@ -78,12 +78,16 @@ def _check_image_shape(image_shape):
     return shape
 
 
-def build_generator(latent_dim=64, image_shape=(28, 28, 1), *, base_filters=64, seed=None, name="generator"):
+def build_generator(
+    latent_dim=64, image_shape=(28, 28, 1), *, base_filters=64, hidden_convs=1, seed=None, name="generator"
+):
     """The DCGAN generator: noise ``(batch, latent_dim)`` -> images in [-1, 1].
 
-    ``Dense -> 7x7x(2*base_filters) -> Conv2DTranspose(base_filters, stride 2)
-    -> Conv2DTranspose(channels, stride 2, tanh)``, with batch normalisation
-    and ReLU after every layer but the last (Radford et al. 2016).
+    ``Dense -> 7x7x(2*base_filters) -> hidden_convs x Conv2D(3x3)
+    -> Conv2DTranspose(base_filters, stride 2) -> Conv2DTranspose(channels,
+    stride 2, tanh)``, with batch normalisation and ReLU after every layer but
+    the last (Radford et al. 2016).  The 3x3 convolutions at the lowest
+    resolution add capacity where it is cheapest.
 
     Parameters
     ----------
@@ -93,6 +97,9 @@ def build_generator(latent_dim=64, image_shape=(28, 28, 1), *, base_filters=64, 
         Shape of one image; height and width divisible by 4.
     base_filters : int
         Filters of the last hidden layer (the first has twice as many).
+    hidden_convs : int
+        Number of 3x3 convolutions (``2*base_filters`` filters each) at the
+        lowest resolution, before the first upsampling (0 for none).
     seed : int, optional
         Seed Keras before the weights are created.
     name : str
@@ -112,6 +119,7 @@ def build_generator(latent_dim=64, image_shape=(28, 28, 1), *, base_filters=64, 
     latent_dim = _validation.check_int("latent_dim", latent_dim, minimum=1)
     height, width, channels = _check_image_shape(image_shape)
     base_filters = _validation.check_int("base_filters", base_filters, minimum=1)
+    hidden_convs = _validation.check_int("hidden_convs", hidden_convs, minimum=0)
     if seed is not None:
         keras.utils.set_random_seed(_validation.check_int("seed", seed, minimum=0))
     inputs = keras.Input(shape=(latent_dim,), name="noise")
@@ -119,6 +127,10 @@ def build_generator(latent_dim=64, image_shape=(28, 28, 1), *, base_filters=64, 
     x = keras.layers.BatchNormalization(name="bn0")(x)
     x = keras.layers.ReLU(name="relu0")(x)
     x = keras.layers.Reshape((height // 4, width // 4, 2 * base_filters), name="reshape")(x)
+    for i in range(1, hidden_convs + 1):
+        x = keras.layers.Conv2D(2 * base_filters, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
+        x = keras.layers.BatchNormalization(name=f"bn_conv{i}")(x)
+        x = keras.layers.ReLU(name=f"relu_conv{i}")(x)
     x = keras.layers.Conv2DTranspose(base_filters, 4, strides=2, padding="same", use_bias=False, name="up1")(x)
     x = keras.layers.BatchNormalization(name="bn1")(x)
     x = keras.layers.ReLU(name="relu1")(x)
@@ -228,23 +240,23 @@ def _dcgan_base():
                 real = real[0]
             batch = tf.shape(real)[0]
             noise = keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
-            # 1. the discriminator: real -> 1 - smoothing, generated -> 0
-            with tf.GradientTape() as tape:
+            # One forward pass serves both losses; each network then takes a
+            # step on its own loss (simultaneous updates, as in TensorFlow's
+            # DCGAN tutorial), which saves a second pass through both networks.
+            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
                 fake = self.generator(noise, training=True)
                 real_logits = self.discriminator(real, training=True)
                 fake_logits = self.discriminator(fake, training=True)
+                # the discriminator: real -> 1 - smoothing, generated -> 0
                 d_loss = self.bce(tf.fill(tf.shape(real_logits), 1.0 - self.label_smoothing), real_logits) + self.bce(
                     tf.zeros_like(fake_logits), fake_logits
                 )
-            grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
-            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
-            # 2. the generator: make the discriminator say "real" (non-saturating loss)
-            noise = keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
-            with tf.GradientTape() as tape:
-                fake_logits = self.discriminator(self.generator(noise, training=True), training=True)
+                # the generator: make the discriminator say "real" (non-saturating loss)
                 g_loss = self.bce(tf.ones_like(fake_logits), fake_logits)
-            grads = tape.gradient(g_loss, self.generator.trainable_weights)
-            self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+            d_grads = d_tape.gradient(d_loss, self.discriminator.trainable_weights)
+            g_grads = g_tape.gradient(g_loss, self.generator.trainable_weights)
+            self.d_optimizer.apply_gradients(zip(d_grads, self.discriminator.trainable_weights))
+            self.g_optimizer.apply_gradients(zip(g_grads, self.generator.trainable_weights))
             for name, value in (
                 ("d_loss", d_loss),
                 ("g_loss", g_loss),
@@ -280,6 +292,7 @@ def build_dcgan(
     *,
     generator_filters=64,
     discriminator_filters=64,
+    generator_hidden_convs=1,
     dropout=0.3,
     learning_rate=2e-4,
     beta_1=0.5,
@@ -296,6 +309,8 @@ def build_dcgan(
         Shape of one image.
     generator_filters, discriminator_filters : int
         ``base_filters`` of :func:`build_generator` and :func:`build_discriminator`.
+    generator_hidden_convs : int
+        ``hidden_convs`` of :func:`build_generator`.
     dropout : float
         Dropout of the discriminator.
     learning_rate, beta_1 : float
@@ -323,7 +338,9 @@ def build_dcgan(
     label_smoothing = _validation.check_float("label_smoothing", label_smoothing, minimum=0.0, maximum=0.5)
     learning_rate = _validation.check_float("learning_rate", learning_rate, minimum=0.0)
     beta_1 = _validation.check_float("beta_1", beta_1, minimum=0.0, maximum=1.0)
-    generator = build_generator(latent_dim, image_shape, base_filters=generator_filters, seed=seed)
+    generator = build_generator(
+        latent_dim, image_shape, base_filters=generator_filters, hidden_convs=generator_hidden_convs, seed=seed
+    )
     discriminator = build_discriminator(image_shape, base_filters=discriminator_filters, dropout=dropout, seed=seed + 1)
     gan = _dcgan_class()(generator, discriminator, latent_dim, seed=seed, name="dcgan")
     gan.compile(
