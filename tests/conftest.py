@@ -1,4 +1,4 @@
-"""Shared fixtures: small seeded images, and a quiet TensorFlow for every test."""
+"""Shared fixtures: small seeded images, a toy MNIST split, and a quiet TensorFlow for the modules that ask for it."""
 
 import os
 
@@ -29,3 +29,34 @@ def images(rng):
 def no_profile_env(monkeypatch):
     """Remove CNN_TUTOR_PROFILE so the default rule applies."""
     monkeypatch.delenv("CNN_TUTOR_PROFILE", raising=False)
+
+
+@pytest.fixture(scope="module")
+def quiet_runtime():
+    """Quiet TensorFlow, seed, op determinism for a test module; the module-level runtime is restored afterwards.
+
+    A module asks for it with ``pytestmark = pytest.mark.usefixtures("quiet_runtime")``.
+    """
+    import cnn_tutor
+    from cnn_tutor import runtime
+
+    saved = runtime._current
+    cnn_tutor.setup(profile="quick", verbose=False)
+    yield
+    runtime._current = saved
+
+
+@pytest.fixture
+def tiny_mnist():
+    """A toy MNIST split of random images: 32 training and 8 test images, labels cycling 0-9."""
+    from cnn_tutor.data import MNIST
+
+    rng = np.random.default_rng(0)
+    return MNIST(
+        x_train=rng.random((32, 28, 28, 1), dtype=np.float32),
+        y_train=np.arange(32) % 10,
+        x_test=rng.random((8, 28, 28, 1), dtype=np.float32),
+        y_test=np.arange(8) % 10,
+        source="toy",
+        description="toy",
+    )

@@ -3,38 +3,15 @@
 import numpy as np
 import pytest
 
-import cnn_tutor
-from cnn_tutor.data import MNIST
 from cnn_tutor.models import classifier
 
 keras = pytest.importorskip("keras")
 
 # Keras 3.15 converts its variables with np.array(x) internally, which NumPy 2 flags; not ours to fix.
-pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def quiet_runtime():
-    """Quiet TensorFlow, seed, op determinism; the module-level runtime is restored afterwards."""
-    from cnn_tutor import runtime
-
-    saved = runtime._current
-    cnn_tutor.setup(profile="quick", verbose=False)
-    yield
-    runtime._current = saved
-
-
-@pytest.fixture
-def tiny_mnist():
-    rng = np.random.default_rng(0)
-    return MNIST(
-        x_train=rng.random((32, 28, 28, 1), dtype=np.float32),
-        y_train=np.arange(32) % 10,
-        x_test=rng.random((8, 28, 28, 1), dtype=np.float32),
-        y_test=np.arange(8) % 10,
-        source="toy",
-        description="toy",
-    )
+pytestmark = [
+    pytest.mark.usefixtures("quiet_runtime"),
+    pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"),
+]
 
 
 def test_build_classifier_is_the_articles_model():

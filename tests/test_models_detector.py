@@ -5,22 +5,12 @@ import types
 import numpy as np
 import pytest
 
-import cnn_tutor
 from cnn_tutor.data import detection
 from cnn_tutor.models import classifier, detector
 
 keras = pytest.importorskip("keras")
 
-
-@pytest.fixture(scope="module", autouse=True)
-def quiet_runtime():
-    """Quiet TensorFlow, seed, op determinism; the module-level runtime is restored afterwards."""
-    from cnn_tutor import runtime
-
-    saved = runtime._current
-    cnn_tutor.setup(profile="quick", verbose=False)
-    yield
-    runtime._current = saved
+pytestmark = pytest.mark.usefixtures("quiet_runtime")
 
 
 @pytest.fixture(scope="module")

@@ -3,24 +3,15 @@
 import numpy as np
 import pytest
 
-import cnn_tutor
 from cnn_tutor.models import efficiency
 
 keras = pytest.importorskip("keras")
 
 # Keras 3.15 converts its variables with np.array(x) internally, which NumPy 2 flags; not ours to fix.
-pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def quiet_runtime():
-    """Quiet TensorFlow, seed, op determinism; the module-level runtime is restored afterwards."""
-    from cnn_tutor import runtime
-
-    saved = runtime._current
-    cnn_tutor.setup(profile="quick", verbose=False)
-    yield
-    runtime._current = saved
+pytestmark = [
+    pytest.mark.usefixtures("quiet_runtime"),
+    pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"),
+]
 
 
 def _single_layer_model(layer, input_shape):

@@ -466,7 +466,6 @@ def profile_flops(model, *, input_shape=None):
     >>> profile_flops(model) == 2 * count_macs(model)
     True
     """
-    import keras
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
     from tensorflow.python.profiler import model_analyzer, option_builder
