@@ -3,20 +3,7 @@
 import numpy as np
 import pytest
 
-from cnn_tutor.data import MNIST, pipelines
-
-
-@pytest.fixture
-def tiny_mnist():
-    rng = np.random.default_rng(0)
-    return MNIST(
-        x_train=rng.random((10, 28, 28, 1), dtype=np.float32),
-        y_train=np.arange(10) % 10,
-        x_test=rng.random((3, 28, 28, 1), dtype=np.float32),
-        y_test=np.array([0, 1, 2]),
-        source="toy",
-        description="toy",
-    )
+from cnn_tutor.data import pipelines
 
 
 @pytest.mark.parametrize("batch_size, sizes", [(4, [4, 4, 2]), (10, [10]), (64, [10])])
@@ -54,11 +41,12 @@ def test_shuffle_is_a_permutation_reproducible_from_the_seed_and_new_each_epoch(
 
 
 def test_make_mnist_datasets(tiny_mnist):
-    train, test = pipelines.make_mnist_datasets(tiny_mnist, batch_size=4)
-    assert [int(y.shape[0]) for _, y in train] == [4, 4, 2]
+    # tiny_mnist (conftest): 32 training and 8 test images
+    train, test = pipelines.make_mnist_datasets(tiny_mnist, batch_size=10)
+    assert [int(y.shape[0]) for _, y in train] == [10, 10, 10, 2]
     images, labels = next(iter(test))
-    assert images.shape == (3, 28, 28, 1) and images.dtype.name == "float32"
-    assert labels.numpy().tolist() == [0, 1, 2]
+    assert images.shape == (8, 28, 28, 1) and images.dtype.name == "float32"
+    assert labels.numpy().tolist() == list(range(8))
 
 
 def test_make_dataset_errors():
@@ -75,10 +63,10 @@ def test_make_dataset_errors():
 def test_make_mnist_datasets_errors(tiny_mnist):
     with pytest.raises(TypeError, match="MNIST named tuple"):
         pipelines.make_mnist_datasets((np.zeros((2, 28, 28, 1)), np.zeros(2)))
-    bad = tiny_mnist._replace(y_train=np.arange(10) + 5)
+    bad = tiny_mnist._replace(y_train=np.arange(32) + 5)
     with pytest.raises(ValueError, match=r"`mnist.y_train` must lie in \[0, 9\]"):
         pipelines.make_mnist_datasets(bad)
     with pytest.raises(ValueError, match="one label per image"):
         pipelines.make_mnist_datasets(tiny_mnist._replace(y_test=np.array([0, 1])))
     with pytest.raises(ValueError, match="One-hot"):
-        pipelines.make_mnist_datasets(tiny_mnist._replace(y_test=np.eye(10)[:3]))
+        pipelines.make_mnist_datasets(tiny_mnist._replace(y_test=np.eye(10)[:8]))
