@@ -7,7 +7,7 @@ from cnn_tutor.models import gan
 
 
 def _tiny_gan(seed=0):
-    return gan.build_dcgan(latent_dim=8, generator_filters=4, discriminator_filters=4, seed=seed)
+    return gan.build_dcgan(latent_dim=8, generator_filters=4, discriminator_filters=4, dense_units=8, seed=seed)
 
 
 @pytest.fixture
@@ -21,20 +21,30 @@ def test_tanh_range_round_trip(rng):
 
 
 def test_builders_shapes_and_layers():
-    generator = gan.build_generator(latent_dim=8, base_filters=4)
+    generator = gan.build_generator(latent_dim=8, base_filters=4, dense_units=16)
     names = [layer.__class__.__name__ for layer in generator.layers]
-    assert "Conv2DTranspose" in names and "BatchNormalization" in names
+    assert names.count("Conv2DTranspose") == 2 and "BatchNormalization" in names
     assert generator.output_shape == (None, 28, 28, 1)
-    assert gan.build_discriminator(base_filters=4).output_shape == (None, 1)
+    # the feature maps: 7x7x16 -> 14x14x8 -> 28x28x4 -> the image
+    assert generator.get_layer("reshape").output.shape[1:] == (7, 7, 16)
+    assert generator.get_layer("up2").output.shape[1:] == (28, 28, 4)
+    assert generator.get_layer("hidden").units == 16
+    discriminator = gan.build_discriminator(base_filters=4, dense_units=8)
+    assert discriminator.output_shape == (None, 1)
+    assert discriminator.get_layer("hidden").units == 8
+    assert not any(layer.__class__.__name__ == "Dropout" for layer in discriminator.layers)
 
 
-@pytest.mark.parametrize("hidden_convs", [0, 1, 2])
-def test_generator_hidden_convs_sit_at_the_lowest_resolution(hidden_convs):
-    generator = gan.build_generator(latent_dim=8, base_filters=4, hidden_convs=hidden_convs)
-    convs = [layer for layer in generator.layers if layer.__class__.__name__ == "Conv2D"]
-    assert len(convs) == hidden_convs
-    assert all(layer.output.shape[1:] == (7, 7, 8) for layer in convs)
-    assert generator.output_shape == (None, 28, 28, 1)
+@pytest.mark.parametrize("dense_units", [0, 8])
+def test_dense_units_zero_drops_the_hidden_layer(dense_units):
+    generator = gan.build_generator(latent_dim=8, base_filters=4, dense_units=dense_units)
+    discriminator = gan.build_discriminator(base_filters=4, dense_units=dense_units, dropout=0.3)
+    dense = [layer for layer in generator.layers if layer.__class__.__name__ == "Dense"]
+    assert len(dense) == (2 if dense_units else 1)
+    dense = [layer for layer in discriminator.layers if layer.__class__.__name__ == "Dense"]
+    assert len(dense) == (2 if dense_units else 1)
+    assert sum(layer.__class__.__name__ == "Dropout" for layer in discriminator.layers) == 2
+    assert generator.output_shape == (None, 28, 28, 1) and discriminator.output_shape == (None, 1)
 
 
 def test_one_train_step_updates_both_networks(digits):
@@ -100,8 +110,10 @@ def test_errors(digits):
     model = _tiny_gan()
     with pytest.raises(ValueError, match="divisible by 4"):
         gan.build_generator(image_shape=(30, 30, 1))
-    with pytest.raises(ValueError, match="hidden_convs"):
-        gan.build_generator(hidden_convs=-1)
+    with pytest.raises(ValueError, match="dense_units"):
+        gan.build_generator(dense_units=-1)
+    with pytest.raises(TypeError, match="dense_units"):
+        gan.build_discriminator(dense_units=1.5)
     with pytest.raises(ValueError, match=r"values in \[0.0, 1.0\]"):
         gan.train_dcgan(model, digits * 2 - 1, epochs=1, batch_size=8)
     with pytest.raises(ValueError, match="at least `batch_size`"):

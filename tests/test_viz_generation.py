@@ -12,6 +12,9 @@ def test_plots_return_figures():
     assert len(generation.plot_latent_map(np.zeros((4, 8, 8, 1)), np.array([0.0, 1.0])).axes) == 1
     history = {"d_loss": [1.0], "g_loss": [1.0], "d_real": [0.5], "d_fake": [0.5]}
     assert len(generation.plot_gan_losses(history).axes) == 2
+    fig = generation.plot_gan_losses(history, scores={5: 0.5, 10: 0.6}, target=0.75)
+    assert len(fig.axes) == 3
+    assert list(fig.axes[2].lines[0].get_ydata()) == [0.5, 0.6]
 
 
 def test_errors():
@@ -21,3 +24,8 @@ def test_errors():
         generation.plot_latent_map(np.zeros((3, 8, 8, 1)), np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match="d_loss"):
         generation.plot_gan_losses({})
+    history = {"d_loss": [1.0], "g_loss": [1.0], "d_real": [0.5], "d_fake": [0.5]}
+    with pytest.raises(ValueError, match="`scores` must be a non-empty dict"):
+        generation.plot_gan_losses(history, scores={})
+    with pytest.raises(ValueError, match="`target` needs `scores`"):
+        generation.plot_gan_losses(history, target=0.75)

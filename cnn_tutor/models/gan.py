@@ -79,15 +79,18 @@ def _check_image_shape(image_shape):
 
 
 def build_generator(
-    latent_dim=64, image_shape=(28, 28, 1), *, base_filters=64, hidden_convs=1, seed=None, name="generator"
+    latent_dim=64, image_shape=(28, 28, 1), *, base_filters=32, dense_units=256, seed=None, name="generator"
 ):
     """The DCGAN generator: noise ``(batch, latent_dim)`` -> images in [-1, 1].
 
-    ``Dense -> 7x7x(2*base_filters) -> hidden_convs x Conv2D(3x3)
-    -> Conv2DTranspose(base_filters, stride 2) -> Conv2DTranspose(channels,
-    stride 2, tanh)``, with batch normalisation and ReLU after every layer but
-    the last (Radford et al. 2016).  The 3x3 convolutions at the lowest
-    resolution add capacity where it is cheapest.
+    ``Dense(dense_units) -> Dense -> 7x7x(4*base_filters)
+    -> Conv2DTranspose(2*base_filters, stride 2) -> Conv2DTranspose(base_filters,
+    stride 2) -> Conv2D(channels, tanh)``, with batch normalisation and ReLU
+    after every layer but the last (Radford et al. 2016).  The layout follows
+    TF-GAN's MNIST example: two dense layers before the first feature map, and
+    a last transposed convolution at full resolution so that the output
+    convolution mixes ``base_filters`` maps instead of upsampling directly to
+    one channel.
 
     Parameters
     ----------
@@ -96,10 +99,10 @@ def build_generator(
     image_shape : (int, int, int)
         Shape of one image; height and width divisible by 4.
     base_filters : int
-        Filters of the last hidden layer (the first has twice as many).
-    hidden_convs : int
-        Number of 3x3 convolutions (``2*base_filters`` filters each) at the
-        lowest resolution, before the first upsampling (0 for none).
+        Filters of the last transposed convolution (the one before has twice
+        as many, the first feature map four times as many).
+    dense_units : int
+        Units of the hidden dense layer after the noise (0 for none).
     seed : int, optional
         Seed Keras before the weights are created.
     name : str
@@ -111,7 +114,7 @@ def build_generator(
 
     Examples
     --------
-    >>> build_generator(latent_dim=8, base_filters=4).output_shape
+    >>> build_generator(latent_dim=8, base_filters=4, dense_units=16).output_shape
     (None, 28, 28, 1)
     """
     import keras
@@ -119,30 +122,37 @@ def build_generator(
     latent_dim = _validation.check_int("latent_dim", latent_dim, minimum=1)
     height, width, channels = _check_image_shape(image_shape)
     base_filters = _validation.check_int("base_filters", base_filters, minimum=1)
-    hidden_convs = _validation.check_int("hidden_convs", hidden_convs, minimum=0)
+    dense_units = _validation.check_int("dense_units", dense_units, minimum=0)
     if seed is not None:
         keras.utils.set_random_seed(_validation.check_int("seed", seed, minimum=0))
     inputs = keras.Input(shape=(latent_dim,), name="noise")
-    x = keras.layers.Dense((height // 4) * (width // 4) * 2 * base_filters, use_bias=False, name="project")(inputs)
+    x = inputs
+    if dense_units:
+        x = keras.layers.Dense(dense_units, use_bias=False, name="hidden")(x)
+        x = keras.layers.BatchNormalization(name="bn_hidden")(x)
+        x = keras.layers.ReLU(name="relu_hidden")(x)
+    x = keras.layers.Dense((height // 4) * (width // 4) * 4 * base_filters, use_bias=False, name="project")(x)
     x = keras.layers.BatchNormalization(name="bn0")(x)
     x = keras.layers.ReLU(name="relu0")(x)
-    x = keras.layers.Reshape((height // 4, width // 4, 2 * base_filters), name="reshape")(x)
-    for i in range(1, hidden_convs + 1):
-        x = keras.layers.Conv2D(2 * base_filters, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
-        x = keras.layers.BatchNormalization(name=f"bn_conv{i}")(x)
-        x = keras.layers.ReLU(name=f"relu_conv{i}")(x)
-    x = keras.layers.Conv2DTranspose(base_filters, 4, strides=2, padding="same", use_bias=False, name="up1")(x)
-    x = keras.layers.BatchNormalization(name="bn1")(x)
-    x = keras.layers.ReLU(name="relu1")(x)
-    outputs = keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh", name="up2")(x)
+    x = keras.layers.Reshape((height // 4, width // 4, 4 * base_filters), name="reshape")(x)
+    for i, filters in enumerate((2 * base_filters, base_filters), start=1):
+        x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, name=f"up{i}")(x)
+        x = keras.layers.BatchNormalization(name=f"bn{i}")(x)
+        x = keras.layers.ReLU(name=f"relu{i}")(x)
+    outputs = keras.layers.Conv2D(channels, 4, padding="same", activation="tanh", name="to_image")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
-def build_discriminator(image_shape=(28, 28, 1), *, base_filters=64, dropout=0.3, seed=None, name="discriminator"):
+def build_discriminator(
+    image_shape=(28, 28, 1), *, base_filters=64, dense_units=256, dropout=0.0, seed=None, name="discriminator"
+):
     """The DCGAN discriminator: images in [-1, 1] -> one logit ("real" when positive).
 
-    Two stride-2 4x4 convolutions with leaky ReLU (slope 0.2), the second
-    with batch normalisation, then ``Dense(1)`` (Radford et al. 2016).
+    Two stride-2 4x4 convolutions with leaky ReLU (slope 0.2), then
+    ``Dense(dense_units)`` with batch normalisation and leaky ReLU, then
+    ``Dense(1)`` (Radford et al. 2016; the dense layer as in TF-GAN's MNIST
+    example).  The batch normalisation sits in the dense layer, where it sees
+    one vector per image, not in the convolutions.
 
     Parameters
     ----------
@@ -150,8 +160,11 @@ def build_discriminator(image_shape=(28, 28, 1), *, base_filters=64, dropout=0.3
         Shape of one image.
     base_filters : int
         Filters of the first convolution (the second has twice as many).
+    dense_units : int
+        Units of the hidden dense layer (0 for none: the logit is read straight
+        off the flattened feature maps).
     dropout : float
-        Dropout rate after each convolution block (0 disables it).
+        Dropout rate after each convolution block (0, the default, disables it).
     seed : int, optional
         Seed Keras before the weights are created.
     name : str
@@ -163,27 +176,29 @@ def build_discriminator(image_shape=(28, 28, 1), *, base_filters=64, dropout=0.3
 
     Examples
     --------
-    >>> build_discriminator(base_filters=4).output_shape
+    >>> build_discriminator(base_filters=4, dense_units=8).output_shape
     (None, 1)
     """
     import keras
 
     image_shape = _check_image_shape(image_shape)
     base_filters = _validation.check_int("base_filters", base_filters, minimum=1)
+    dense_units = _validation.check_int("dense_units", dense_units, minimum=0)
     dropout = _validation.check_float("dropout", dropout, minimum=0.0, maximum=0.99)
     if seed is not None:
         keras.utils.set_random_seed(_validation.check_int("seed", seed, minimum=0))
     inputs = keras.Input(shape=image_shape, name="image")
-    x = keras.layers.Conv2D(base_filters, 4, strides=2, padding="same", name="conv1")(inputs)
-    x = keras.layers.LeakyReLU(0.2, name="lrelu1")(x)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="drop1")(x)
-    x = keras.layers.Conv2D(2 * base_filters, 4, strides=2, padding="same", use_bias=False, name="conv2")(x)
-    x = keras.layers.BatchNormalization(name="bn2")(x)
-    x = keras.layers.LeakyReLU(0.2, name="lrelu2")(x)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="drop2")(x)
+    x = inputs
+    for i, filters in enumerate((base_filters, 2 * base_filters), start=1):
+        x = keras.layers.Conv2D(filters, 4, strides=2, padding="same", name=f"conv{i}")(x)
+        x = keras.layers.LeakyReLU(0.2, name=f"lrelu{i}")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=f"drop{i}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
+    if dense_units:
+        x = keras.layers.Dense(dense_units, use_bias=False, name="hidden")(x)
+        x = keras.layers.BatchNormalization(name="bn_hidden")(x)
+        x = keras.layers.LeakyReLU(0.2, name="lrelu_hidden")(x)
     outputs = keras.layers.Dense(1, name="logit")(x)
     return keras.Model(inputs, outputs, name=name)
 
@@ -290,10 +305,10 @@ def build_dcgan(
     latent_dim=64,
     image_shape=(28, 28, 1),
     *,
-    generator_filters=64,
+    generator_filters=32,
     discriminator_filters=64,
-    generator_hidden_convs=1,
-    dropout=0.3,
+    dense_units=256,
+    dropout=0.0,
     learning_rate=2e-4,
     beta_1=0.5,
     label_smoothing=0.1,
@@ -309,8 +324,9 @@ def build_dcgan(
         Shape of one image.
     generator_filters, discriminator_filters : int
         ``base_filters`` of :func:`build_generator` and :func:`build_discriminator`.
-    generator_hidden_convs : int
-        ``hidden_convs`` of :func:`build_generator`.
+    dense_units : int
+        ``dense_units`` of both :func:`build_generator` and
+        :func:`build_discriminator`.
     dropout : float
         Dropout of the discriminator.
     learning_rate, beta_1 : float
@@ -327,7 +343,7 @@ def build_dcgan(
 
     Examples
     --------
-    >>> gan = build_dcgan(latent_dim=8, generator_filters=4, discriminator_filters=4)
+    >>> gan = build_dcgan(latent_dim=8, generator_filters=4, discriminator_filters=4, dense_units=8)
     >>> gan.generator.output_shape, gan.discriminator.output_shape
     ((None, 28, 28, 1), (None, 1))
     """
@@ -339,9 +355,11 @@ def build_dcgan(
     learning_rate = _validation.check_float("learning_rate", learning_rate, minimum=0.0)
     beta_1 = _validation.check_float("beta_1", beta_1, minimum=0.0, maximum=1.0)
     generator = build_generator(
-        latent_dim, image_shape, base_filters=generator_filters, hidden_convs=generator_hidden_convs, seed=seed
+        latent_dim, image_shape, base_filters=generator_filters, dense_units=dense_units, seed=seed
     )
-    discriminator = build_discriminator(image_shape, base_filters=discriminator_filters, dropout=dropout, seed=seed + 1)
+    discriminator = build_discriminator(
+        image_shape, base_filters=discriminator_filters, dense_units=dense_units, dropout=dropout, seed=seed + 1
+    )
     gan = _dcgan_class()(generator, discriminator, latent_dim, seed=seed, name="dcgan")
     gan.compile(
         d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),

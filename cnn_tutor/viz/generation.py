@@ -76,21 +76,43 @@ def plot_latent_map(images, axis, *, size=5.0):
     return fig
 
 
-def plot_gan_losses(history, *, size=(7.0, 2.6)):
+def plot_gan_losses(history, *, scores=None, target=None, size=None):
     """Per-epoch losses of both networks and the discriminator's outputs (``GanRun.history``).
+
+    Parameters
+    ----------
+    history : dict
+        ``d_loss``, ``g_loss``, ``d_real`` and ``d_fake`` per epoch.
+    scores : dict, optional
+        ``epoch -> value``, e.g. the classifier score relative to the real
+        digits' measured during training; drawn in a third panel.
+    target : float, optional
+        A horizontal line in the scores panel.
+    size : (float, float), optional
+        Figure size in inches (default: 3.5 wide per panel, 2.6 high).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
 
     Examples
     --------
     >>> h = {"d_loss": [1.3, 1.2], "g_loss": [0.8, 0.9], "d_real": [0.6, 0.6], "d_fake": [0.4, 0.4]}
-    >>> len(plot_gan_losses(h).axes)
-    2
+    >>> len(plot_gan_losses(h).axes), len(plot_gan_losses(h, scores={2: 0.5}, target=0.75).axes)
+    (2, 3)
     """
     for key in ("d_loss", "g_loss", "d_real", "d_fake"):
         if key not in history:
             raise ValueError(f"`history` must hold {key!r} (GanRun.history); received keys {sorted(history)}.")
+    if scores is not None and (not isinstance(scores, dict) or not scores):
+        raise ValueError(f"`scores` must be a non-empty dict epoch -> value; received {scores!r}.")
+    if target is not None and scores is None:
+        raise ValueError("`target` needs `scores`: it is a line in the scores panel; received scores=None.")
+    panels = 2 if scores is None else 3
     epochs = np.arange(1, len(history["d_loss"]) + 1)
-    fig = matplotlib.figure.Figure(figsize=size, layout="constrained")
-    left, right = fig.subplots(1, 2)
+    fig = matplotlib.figure.Figure(figsize=size or (3.5 * panels, 2.6), layout="constrained")
+    axes = fig.subplots(1, panels)
+    left, right = axes[:2]
     left.plot(epochs, history["d_loss"], label="discriminator")
     left.plot(epochs, history["g_loss"], label="generator")
     left.set_xlabel("epoch")
@@ -102,4 +124,12 @@ def plot_gan_losses(history, *, size=(7.0, 2.6)):
     right.set_xlabel("epoch")
     right.set_ylabel("mean probability 'real'")
     right.legend(fontsize=8)
+    if scores is not None:
+        ax = axes[2]
+        ax.plot(sorted(scores), [scores[e] for e in sorted(scores)], "o-", label="measured")
+        if target is not None:
+            ax.axhline(target, color="gray", lw=0.8, ls="--", label=f"target {target:g}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("classifier score / real")
+        ax.legend(fontsize=8)
     return fig
