@@ -99,7 +99,7 @@ def check_nonempty(name, array, axes):
     for axis, (length, label) in enumerate(zip(array.shape, axes)):
         if length == 0:
             raise ValueError(
-                f"`{name}` must not be empty: its axis {axis} ({label}) has length 0 in shape {array.shape}."
+                f"`{name}` must not be empty, but its axis {axis} ({label}) has length 0; received shape {array.shape}."
             )
     return array
 

@@ -213,7 +213,7 @@ def _render(template, args, kwargs, out):
 def show(template, /, *args, **kwargs):
     """Print one line (or several) of text in which some numbers drift; see :func:`approx`.
 
-    ``template`` is a :meth:`str.format` template.  Fields whose value is an
+    ``template`` is a ``str.format`` template.  Fields whose value is an
     :func:`approx` are drifting numbers; every other field, and the text
     around them, is exact.
 
@@ -264,7 +264,7 @@ def table(rows, columns, *, fmt=None, tolerance=None):
 
     Parameters
     ----------
-    rows : sequence of sequences
+    rows : sequence of sequence
         One sequence per row, one entry per column.
     columns : sequence of str
         The column headers.

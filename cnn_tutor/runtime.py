@@ -256,7 +256,7 @@ class Runtime:
         sets it), the figure is appended to it as one JSON line.
 
         It returns nothing, so it can end a cell without ``_ =``; the
-        figures are kept in :attr:`records`.
+        figures are kept in ``rt.records``.
 
         Parameters
         ----------
