@@ -204,7 +204,9 @@ def _render(template, args, kwargs, out):
             try:
                 text = format(value.value, spec)
             except ValueError as error:
-                raise ValueError(f"`template` field {{{field}:{spec}}} does not apply to {value.value!r}: {error}.") from None
+                raise ValueError(
+                    f"`template` field {{{field}:{spec}}} does not apply to {value.value!r}: {error}."
+                ) from None
             out.add_number(text, value, value.name or (f"value {field}" if field.isdigit() else field))
         else:
             out.add(format(formatter.convert_field(value, conversion), spec))
@@ -232,7 +234,9 @@ def show(template, /, *args, **kwargs):
     4 images of shape (28, 28)
     """
     if not isinstance(template, str):
-        raise TypeError(f"`template` must be a str.format template; received {template!r} of type {type(template).__name__}.")
+        raise TypeError(
+            f"`template` must be a str.format template; received {template!r} of type {type(template).__name__}."
+        )
     out = _Text()
     _render(template, args, kwargs, out)
     _emit(out)
@@ -247,7 +251,9 @@ def _per_column(name, setting, columns, kinds):
     if isinstance(setting, dict):
         unknown = [key for key in setting if key not in columns]
         if unknown:
-            raise ValueError(f"`{name}` names columns that the table does not have: {unknown!r}; the columns are {list(columns)!r}.")
+            raise ValueError(
+                f"`{name}` names columns that the table does not have: {unknown!r}; the columns are {list(columns)!r}."
+            )
         return [setting.get(column) for column in columns]
     return [setting if kind == "float" else None for kind in kinds]
 
@@ -318,7 +324,9 @@ def table(rows, columns, *, fmt=None, tolerance=None):
                   for column, value in zip(columns, _per_column("tolerance", tolerance, columns, kinds))]
     for column, kind, tol in zip(columns, kinds, tolerances):
         if tol is not None and kind == "text":
-            raise ValueError(f"`tolerance` names the column {column!r}, which holds text; a tolerance applies to numbers.")
+            raise ValueError(
+                f"`tolerance` names the column {column!r}, which holds text; a tolerance applies to numbers."
+            )
 
     cells = []  # (text, Approx or None) per entry
     for row in rows:

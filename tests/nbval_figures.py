@@ -86,7 +86,9 @@ def compare_numbers(committed, fresh):
     problems = []
     for old, new in zip(committed, fresh):
         if old.get("name") != new.get("name"):
-            problems.append(f"A number compared with a tolerance changed its name: {old.get('name')!r} -> {new.get('name')!r}.")
+            problems.append(
+                f"A number compared with a tolerance changed its name: {old.get('name')!r} -> {new.get('name')!r}."
+            )
             continue
         a, b, tolerance = float(old["value"]), float(new["value"]), float(new["tolerance"])
         if math.isnan(a) and math.isnan(b):
