@@ -41,8 +41,14 @@ test: test-package test-notebooks test-book
 test-package: setup
 	$(OFFLINE) $(BIN)/python -m pytest -m "not notebooks and not browser"
 
+# The chapters run once, on another kernel path than the one that wrote their
+# outputs (TF_ENABLE_ONEDNN_OPTS=0: TensorFlow's CPU kernels without oneDNN, as
+# on another processor), so every run shows that the outputs reproduce on a
+# different CPU. tests/nbval_figures.py compares the drifting figures within
+# their declared tolerances and everything else exactly (CONTRIBUTING.md).
+test-notebooks: export TF_ENABLE_ONEDNN_OPTS := 0
 test-notebooks: setup
-	$(OFFLINE) $(BIN)/python -m pytest --nbval --nbval-current-env \
+	$(OFFLINE) $(BIN)/python -m pytest -p tests.nbval_figures --nbval --nbval-current-env \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=900 book
 
 test-book: setup

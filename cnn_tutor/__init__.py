@@ -14,6 +14,8 @@ import TensorFlow.
 Modules (one concern each):
 
 - :mod:`cnn_tutor.runtime`: set-up, profiles, budgets, recorded figures;
+- :mod:`cnn_tutor.report`: printing figures and tables whose numbers drift
+  across machines, with their tolerances;
 - :mod:`cnn_tutor.data`: MNIST (bundled subset or the real loader), natural
   images, degradations, ``tf.data`` pipelines;
 - :mod:`cnn_tutor.metrics`: PSNR / SSIM and other image-quality figures;
@@ -38,7 +40,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("runtime", "data", "metrics", "viz", "ops", "shapes", "models", "distribute", "bench")
+_SUBMODULES = ("runtime", "report", "data", "metrics", "viz", "ops", "shapes", "models", "distribute", "bench")
 
 __all__ = ["setup", "__version__", *_SUBMODULES]
 

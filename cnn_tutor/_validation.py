@@ -6,6 +6,7 @@ is one, how to fix it.  Private: the public modules call these.
 """
 
 import numbers
+import re
 
 import numpy as np
 
@@ -19,13 +20,16 @@ def check_int(name, value, *, minimum=None):
     return int(value)
 
 
-def check_float(name, value, *, minimum=None, maximum=None):
-    """Return ``value`` as a ``float`` within ``[minimum, maximum]``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+def check_float(name, value, *, minimum=None, maximum=None, allow_inf=False, allow_nan=False):
+    """Return ``value`` (a Python or NumPy real number) as a ``float`` within ``[minimum, maximum]``.
+
+    Infinite values pass only with ``allow_inf``, NaN only with ``allow_nan``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a real number; received {value!r} of type {type(value).__name__}.")
     value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"`{name}` must be finite; received {value!r}.")
+    if (np.isinf(value) and not allow_inf) or (np.isnan(value) and not allow_nan):
+        raise ValueError(f"`{name}` must be {'a number, not NaN' if allow_inf else 'finite'}; received {value!r}.")
     if minimum is not None and value < minimum:
         raise ValueError(f"`{name}` must be >= {minimum}; received {value!r}.")
     if maximum is not None and value > maximum:
@@ -33,21 +37,56 @@ def check_float(name, value, *, minimum=None, maximum=None):
     return value
 
 
-def check_choice(name, value, choices):
-    """Return ``value`` if it is one of ``choices``."""
+def check_bool(name, value):
+    """Return ``value`` as a ``bool``; it must be ``True`` or ``False`` (NumPy's ``bool_`` too)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False; received {value!r} of type {type(value).__name__}.")
+    return bool(value)
+
+
+def check_choice(name, value, choices, *, aliases=None):
+    """Return ``value`` if it is one of ``choices`` (``aliases`` maps other names to a choice).
+
+    When the choices are strings, anything but a string (a list, a number, an
+    array) is a ``TypeError`` that lists them, not an "unhashable type".
+    """
+    valid = ", ".join(repr(c) for c in choices)
+    named = [c for c in choices if c is not None]
+    if value is None and None in choices:
+        return value
+    if named and all(isinstance(c, str) for c in named) and not isinstance(value, str):
+        raise TypeError(f"`{name}` must be a string, one of {valid}; received {value!r} of type {type(value).__name__}.")
+    if aliases and value in aliases:
+        value = aliases[value]
     if value not in choices:
-        valid = ", ".join(repr(c) for c in choices)
         raise ValueError(f"`{name}` must be one of {valid}; received {value!r}.")
     return value
 
 
+_INHOMOGENEOUS = re.compile(r"inhomogeneous shape after (\d+) dimensions")
+
+
+def as_array(name, value):
+    """``np.asarray(value)``, with a message naming ``name`` for ragged nested lists."""
+    try:
+        return np.asarray(value)
+    except ValueError as error:  # "setting an array element with a sequence": ragged nested lists
+        match = _INHOMOGENEOUS.search(str(error))
+        where = f" (the lengths differ after {match.group(1)} dimension(s))" if match else ""
+        raise ValueError(
+            f"`{name}` must be a rectangular array: nested lists of equal lengths; received a ragged "
+            f"sequence{where}. Make every row the same length, or pass a NumPy array."
+        ) from None
+
+
 def as_float_array(name, value):
-    """Return ``value`` as a float NumPy array; non-numeric input is a ``TypeError``."""
-    array = np.asarray(value)
+    """Return ``value`` as a float NumPy array; non-numeric input is a ``TypeError``, ragged lists a ``ValueError``."""
+    array = as_array(name, value)
     if array.dtype == bool:
         return array.astype(np.float32)
     if not np.issubdtype(array.dtype, np.number):
-        raise TypeError(f"`{name}` must be a numeric array; received dtype {array.dtype}.")
+        received = f"{value!r} of type {type(value).__name__}" if array.ndim == 0 else f"dtype {array.dtype}"
+        raise TypeError(f"`{name}` must be a numeric array; received {received}.")
     if np.issubdtype(array.dtype, np.complexfloating):
         raise TypeError(f"`{name}` must be a real-valued array; received dtype {array.dtype}.")
     if not np.issubdtype(array.dtype, np.floating):
@@ -55,11 +94,22 @@ def as_float_array(name, value):
     return array
 
 
+def check_nonempty(name, array, axes):
+    """Raise ``ValueError`` if an axis of ``array`` has length 0; ``axes`` names them, e.g. ``("batch", "height")``."""
+    for axis, (length, label) in enumerate(zip(array.shape, axes)):
+        if length == 0:
+            raise ValueError(
+                f"`{name}` must not be empty, but its axis {axis} ({label}) has length 0; received shape {array.shape}."
+            )
+    return array
+
+
 def check_images(name, images, *, channels=None, value_range=(0.0, 1.0)):
     """Check an image batch in the book's convention and return it as float32.
 
     The convention is ``(batch, height, width, channels)``, float, values in
-    ``value_range`` (``None`` skips the range check).
+    ``value_range`` (``None`` skips the range check), at least one image of
+    at least one pixel and one channel.
     """
     array = as_float_array(name, images)
     if array.ndim != 4:
@@ -71,6 +121,7 @@ def check_images(name, images, *, channels=None, value_range=(0.0, 1.0)):
         raise ValueError(
             f"`{name}` must be 4-D (batch, height, width, channels); received shape {array.shape}.{hint}"
         )
+    check_nonempty(name, array, ("batch", "height", "width", "channels"))
     if channels is not None and array.shape[-1] != channels:
         raise ValueError(f"`{name}` must have {channels} channel(s) in the last axis; received shape {array.shape}.")
     if not np.all(np.isfinite(array)):
@@ -96,8 +147,12 @@ def check_same_shape(name_a, a, name_b, b):
 
 def as_rng(name, rng):
     """Return a NumPy ``Generator`` from ``rng`` (an int seed, a Generator, or None)."""
-    if rng is None or isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return np.random.default_rng(rng)
+    if rng is None:
+        return np.random.default_rng()
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, (bool, np.bool_)):
+        if rng < 0:
+            raise ValueError(f"`{name}` must be a seed >= 0, a numpy.random.Generator or None; received {rng!r}.")
+        return np.random.default_rng(int(rng))
     if isinstance(rng, np.random.Generator):
         return rng
     raise TypeError(f"`{name}` must be an int seed, a numpy.random.Generator or None; received {rng!r}.")
@@ -105,6 +160,8 @@ def as_rng(name, rng):
 
 def int_pair(name, value, *, minimum=None):
     """Return ``value`` as a pair of ints ``(height, width)``; an int means both."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = tuple(value.tolist())
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"`{name}` must be an int or a pair (height, width); received {value!r}.")
@@ -125,12 +182,28 @@ def check_ndim(name, array, ndim, layout, *, hint=""):
     return array
 
 
+def check_int_array(name, value):
+    """Return ``value`` (an int or an array of ints) as an integer NumPy array.
+
+    Floats are refused even when whole (``1.0``), as :func:`check_int` does:
+    a position or an index is counted, not measured.
+    """
+    array = as_array(name, value)
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
+        shown = repr(value) if array.ndim == 0 else f"an array of dtype {array.dtype}"
+        raise TypeError(
+            f"`{name}` must be an integer or an array of integers; received {shown}. "
+            "Round and convert first, e.g. `np.round(x).astype(int)`."
+        )
+    return array
+
+
 def check_labels(name, labels, *, num_classes, length=None):
     """Return integer class labels as int64 ``(n,)``; each must lie in ``[0, num_classes)``.
 
     ``length`` is the number of images they belong to (checked when given).
     """
-    array = np.asarray(labels)
+    array = as_array(name, labels)
     if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
         raise TypeError(f"`{name}` must be integer class labels; received dtype {array.dtype}.")
     if array.ndim != 1:

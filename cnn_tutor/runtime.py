@@ -37,7 +37,7 @@ import warnings
 
 import numpy as np
 
-from cnn_tutor import _validation
+from cnn_tutor import _validation, report
 
 __all__ = [
     "PROFILES",
@@ -242,15 +242,21 @@ class Runtime:
         full = _validation.check_int("full", full, minimum=1)
         return self.budget(quick=quick, full=full)
 
-    def record(self, name, value, *, unit="", at_least=None, at_most=None, fmt=".3f"):
+    def record(self, name, value, *, unit="", at_least=None, at_most=None, fmt=".3f", tolerance=None):
         """Print a measured figure, check it against its target, and keep it.
 
         The printed line ends with ``met`` or ``MISSED`` when there is a
         target, so a regression changes the cell's output and fails the
-        notebook regression test (nbval) even where the value itself is
-        sanitised.  When the environment variable ``CNN_TUTOR_RECORD`` names
-        a file (the benchmark sets it), the figure is appended to it as one
-        JSON line.
+        notebook regression test (nbval).  A figure that drifts across
+        machines (one that comes from training or from long floating-point
+        sums) declares a ``tolerance``: the notebook test then compares its
+        value within the tolerance and the rest of the line, verdict
+        included, exactly (see :mod:`cnn_tutor.report`).  When the
+        environment variable ``CNN_TUTOR_RECORD`` names a file (the benchmark
+        sets it), the figure is appended to it as one JSON line.
+
+        It returns nothing, so it can end a cell without ``_ =``; the
+        figures are kept in ``rt.records``.
 
         Parameters
         ----------
@@ -264,24 +270,36 @@ class Runtime:
             The target, if there is one (at most one of the two).
         fmt : str
             Format specification for the printed value.
-
-        Returns
-        -------
-        Figure
+        tolerance : float, optional
+            The largest difference from the committed value, in the value's
+            units, that the notebook test accepts (``>= 0``).  ``None``: the
+            printed value is compared exactly.
 
         Examples
         --------
         >>> rt = Runtime(profile="quick", seed=0, device="CPU", gpus=(), versions={})
-        >>> fig = rt.record("test accuracy", 0.9612, at_least=0.95)
+        >>> rt.record("test accuracy", 0.9612, at_least=0.95, tolerance=0.005)
         test accuracy: 0.961 (target >= 0.95: met)
-        >>> fig.met
+        >>> rt.records[-1].met
         True
+        >>> rt.record("time", 12.5, unit="s", at_most=10, fmt=".1f")
+        time: 12.5 s (target <= 10 s: MISSED)
         """
         if not isinstance(name, str) or not name:
             raise TypeError(f"`name` must be a non-empty string; received {name!r}.")
         value = _validation.check_float("value", value)
         if at_least is not None and at_most is not None:
             raise ValueError("Give at most one of `at_least` and `at_most`; received both.")
+        if not isinstance(unit, str):
+            raise TypeError(f"`unit` must be a string; received {unit!r} of type {type(unit).__name__}.")
+        if not isinstance(fmt, str):
+            raise TypeError(f"`fmt` must be a format specification such as '.3f'; received {fmt!r}.")
+        try:
+            value_text = format(value, fmt)
+        except ValueError:
+            raise ValueError(f"`fmt` must be a format specification for a float, such as '.3f'; received {fmt!r}.") from None
+        if tolerance is not None:
+            tolerance = _validation.check_float("tolerance", tolerance, minimum=0.0)
         target, met = None, None
         if at_least is not None:
             at_least = _validation.check_float("at_least", at_least)
@@ -290,10 +308,17 @@ class Runtime:
             at_most = _validation.check_float("at_most", at_most)
             target, met = f"<= {at_most:g}", value <= at_most
         unit_text = f" {unit}" if unit else ""
-        line = f"{name}: {value:{fmt}}{unit_text}"
+        suffix = unit_text
         if target is not None:
-            line += f" (target {target}{unit_text}: {'met' if met else 'MISSED'})"
-        print(line)
+            suffix += f" (target {target}{unit_text}: {'met' if met else 'MISSED'})"
+        if tolerance is None:
+            print(f"{name}: {value_text}{suffix}")
+        else:
+            line = report._Text()  # the same text, with the value marked as drifting (see cnn_tutor.report)
+            line.add(f"{name}: ")
+            line.add_number(value_text, report.approx(value, tolerance), name)
+            line.add(suffix)
+            report._emit(line)
         figure = Figure(
             name=name,
             value=value,
@@ -310,7 +335,6 @@ class Runtime:
         if path:
             with open(path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(figure.as_dict()) + "\n")
-        return figure
 
 
 def _configure_cpu_devices(tf, count):

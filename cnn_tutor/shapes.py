@@ -14,6 +14,7 @@ Used by the Padding and stride and Pooling chapters, and by
 :mod:`cnn_tutor.ops`.
 """
 
+import numbers
 import typing
 
 from cnn_tutor import _validation
@@ -87,13 +88,16 @@ def same_padding(input_size, kernel_size, *, stride=1, dilation=1):
 
 def _check_explicit(padding):
     """``padding`` as ``(before, after)``; an int means the same on both sides."""
+    message = f"`padding` must be 'valid', 'same', an int or a (before, after) pair; received {padding!r}."
     if isinstance(padding, (tuple, list)):
         if len(padding) != 2:
-            raise ValueError(f"`padding` must be an int or a (before, after) pair; received {padding!r}.")
+            raise ValueError(message)
         return (
             _validation.check_int("padding[0]", padding[0], minimum=0),
             _validation.check_int("padding[1]", padding[1], minimum=0),
         )
+    if isinstance(padding, bool) or not isinstance(padding, numbers.Integral):
+        raise TypeError(f"{message[:-1]} of type {type(padding).__name__}.")
     value = _validation.check_int("padding", padding, minimum=0)
     return value, value
 
@@ -124,6 +128,9 @@ def padding_amounts(input_size, kernel_size, *, stride=1, padding="valid", dilat
     ...
     ValueError: `padding` must be one of 'valid', 'same'; received 'full'.
     """
+    input_size = _validation.check_int("input_size", input_size, minimum=1)
+    stride = _validation.check_int("stride", stride, minimum=1)
+    effective_kernel_size(kernel_size, dilation)  # checks both
     if isinstance(padding, str):
         _validation.check_choice("padding", padding.lower(), PADDINGS)
         if padding.lower() == "valid":
@@ -243,7 +250,26 @@ def conv_transpose_output_size(input_size, kernel_size, *, stride=1, padding="va
     (29, 28)
     >>> conv_transpose_output_size(4, 3, stride=2, padding=1, output_padding=1)   # undoes 8 -> 4
     8
+    >>> conv_transpose_output_size(1, 2, padding="same", output_padding=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: The transposed convolution's output would be empty (size 0): input_size=1, kernel_size=2 (span 2), stride=1, padding='same', output_padding=0. Use output_padding=None (Keras's default), padding='valid', or an odd kernel_size.
     """
+    size = _conv_transpose_size(
+        input_size, kernel_size, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation
+    )
+    if size < 1:
+        raise ValueError(
+            f"The transposed convolution's output would be empty (size {size}): input_size={input_size}, "
+            f"kernel_size={kernel_size} (span {effective_kernel_size(kernel_size, dilation)}), stride={stride}, "
+            f"padding={padding!r}, output_padding={output_padding!r}. Use output_padding=None (Keras's default), "
+            "padding='valid', or an odd kernel_size."
+        )
+    return size
+
+
+def _conv_transpose_size(input_size, kernel_size, *, stride, padding, output_padding, dilation):
+    """:func:`conv_transpose_output_size` with its arguments checked, even when the result is < 1."""
     input_size = _validation.check_int("input_size", input_size, minimum=1)
     stride = _validation.check_int("stride", stride, minimum=1)
     span = effective_kernel_size(kernel_size, dilation)
@@ -324,7 +350,7 @@ def receptive_fields(layers, *, input_start=0.0):
     """
     if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
         raise TypeError(f"`layers` must be a sequence of (kernel_size, stride[, dilation[, pad_before]]); received {layers!r}.")
-    size, jump, start = 1, 1, float(input_start)
+    size, jump, start = 1, 1, _validation.check_float("input_start", input_start)
     fields = []
     for index, layer in enumerate(layers):
         if not isinstance(layer, (tuple, list)) or not 2 <= len(layer) <= 4:
@@ -332,7 +358,9 @@ def receptive_fields(layers, *, input_start=0.0):
                 f"`layers[{index}]` must be (kernel_size, stride[, dilation[, pad_before]]); received {layer!r}."
             )
         kernel_size, stride, dilation, pad_before = tuple(layer) + (None, None, 1, 0)[len(layer) :]
+        kernel_size = _validation.check_int(f"layers[{index}] kernel_size", kernel_size, minimum=1)
         stride = _validation.check_int(f"layers[{index}] stride", stride, minimum=1)
+        dilation = _validation.check_int(f"layers[{index}] dilation", dilation, minimum=1)
         pad_before = _validation.check_int(f"layers[{index}] pad_before", pad_before, minimum=0)
         span = effective_kernel_size(kernel_size, dilation)
         start = start + ((span - 1) / 2 - pad_before) * jump

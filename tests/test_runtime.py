@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from cnn_tutor import runtime
+from cnn_tutor import report, runtime
 
 
 @pytest.mark.parametrize("name", runtime.PROFILES)
@@ -119,17 +119,35 @@ def test_epochs_errors(kwargs, error, message):
 
 def test_record_prints_target_and_verdict(capsys):
     rt = _runtime()
-    met = rt.record("accuracy", 0.96, at_least=0.95)
-    missed = rt.record("time", 12.5, unit="s", at_most=10, fmt=".1f")
-    plain = rt.record("ratio", 2.0)
+    returned = [
+        rt.record("accuracy", 0.96, at_least=0.95),
+        rt.record("time", 12.5, unit="s", at_most=10, fmt=".1f"),
+        rt.record("ratio", 2.0, tolerance=0.01),
+    ]
     out = capsys.readouterr().out.splitlines()
     assert out == [
         "accuracy: 0.960 (target >= 0.95: met)",
         "time: 12.5 s (target <= 10 s: MISSED)",
         "ratio: 2.000",
     ]
-    assert (met.met, missed.met, plain.met) == (True, False, None)
-    assert rt.records == [met, missed, plain]
+    assert returned == [None, None, None]  # so that a cell can end with rt.record(...) and show nothing more
+    assert [(figure.name, figure.value, figure.met) for figure in rt.records] == [
+        ("accuracy", 0.96, True), ("time", 12.5, False), ("ratio", 2.0, None),
+    ]
+    assert rt.records[1].target == "<= 10" and rt.records[1].unit == "s"
+
+
+def test_record_with_a_tolerance_marks_the_value_in_a_kernel(monkeypatch):
+    """In a Jupyter kernel the line is a display_data whose metadata locates the value (see cnn_tutor.report)."""
+    published = []
+    monkeypatch.setattr(report, "_kernel_shell", lambda: object())
+    monkeypatch.setattr("IPython.display.publish_display_data", lambda data, metadata: published.append((data, metadata)))
+    _runtime().record("PSNR gain", 0.1234, unit="dB", at_least=0.1, fmt=".2f", tolerance=0.05)
+    ((data, metadata),) = published
+    assert data == {"text/plain": "PSNR gain: 0.12 dB (target >= 0.1 dB: met)"}
+    assert metadata == {"cnn_tutor": {"approx": [
+        {"name": "PSNR gain", "text": "0.12", "start": 11, "value": 0.1234, "tolerance": 0.05},
+    ]}}
 
 
 def test_record_appends_json_lines_when_asked(tmp_path, monkeypatch, capsys):
@@ -155,6 +173,10 @@ def test_record_appends_json_lines_when_asked(tmp_path, monkeypatch, capsys):
         (("x", "high"), {}, TypeError, "`value` must be a real number; received 'high'"),
         (("x", float("nan")), {}, ValueError, "`value` must be finite"),
         (("x", 1.0), {"at_least": 0, "at_most": 2}, ValueError, "at most one of `at_least` and `at_most`"),
+        (("x", 1.0), {"tolerance": -0.1}, ValueError, "`tolerance` must be >= 0.0; received -0.1"),
+        (("x", 1.0), {"tolerance": "0.1"}, TypeError, "`tolerance` must be a real number; received '0.1'"),
+        (("x", 1.0), {"fmt": ".3q"}, ValueError, "`fmt` must be a format specification for a float"),
+        (("x", 1.0), {"unit": None}, TypeError, "`unit` must be a string; received None"),
     ],
 )
 def test_record_errors(args, kwargs, error, message):

@@ -46,6 +46,7 @@ def add_gaussian_noise(images, sigma, *, rng=0, clip=True):
     images = _validation.check_images("images", images)
     sigma = _validation.check_float("sigma", sigma, minimum=0.0)
     rng = _validation.as_rng("rng", rng)
+    clip = _validation.check_bool("clip", clip)
     noisy = images + rng.normal(0.0, sigma, size=images.shape).astype(np.float32)
     return np.clip(noisy, 0.0, 1.0) if clip else noisy
 
@@ -102,10 +103,7 @@ def mask_random_boxes(images, *, num_boxes=1, box_size=(8, 8), rng=0, fill=0.0):
     """
     images = _validation.check_images("images", images)
     num_boxes = _validation.check_int("num_boxes", num_boxes, minimum=1)
-    if isinstance(box_size, (int, np.integer)):
-        box_size = (box_size, box_size)
-    box_h = _validation.check_int("box_size[0]", box_size[0], minimum=1)
-    box_w = _validation.check_int("box_size[1]", box_size[1], minimum=1)
+    box_h, box_w = _validation.int_pair("box_size", box_size, minimum=1)
     batch, height, width, _ = images.shape
     if box_h > height or box_w > width:
         raise ValueError(

@@ -69,7 +69,8 @@ def ink_box(image, *, ink_threshold=0.1):
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim != 2:
-        raise ValueError(f"`image` must be one grayscale image (height, width[, 1]); received shape {np.shape(image)}.")
+        raise ValueError(f"`image` must be one grayscale image (height, width[, 1]); received shape {array.shape}.")
+    _validation.check_nonempty("image", array, ("height", "width"))
     ink_threshold = _validation.check_float("ink_threshold", ink_threshold, minimum=0.0, maximum=1.0)
     rows = np.flatnonzero((array > ink_threshold).any(axis=1))
     cols = np.flatnonzero((array > ink_threshold).any(axis=0))

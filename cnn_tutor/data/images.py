@@ -69,18 +69,15 @@ def load_image(name, *, grayscale=False, size=None):
     import skimage.util
 
     _validation.check_choice("name", name, tuple(NATURAL_IMAGES))
+    grayscale = _validation.check_bool("grayscale", grayscale)
+    if size is not None:
+        height, width = _validation.int_pair("size", size, minimum=1)
     image = skimage.util.img_as_float32(getattr(skimage.data, name)())
     if image.ndim == 3 and grayscale:
         image = skimage.color.rgb2gray(image)
     if image.ndim == 2:
         image = image[..., None]
     if size is not None:
-        if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
-            size = (size, size)
-        if len(size) != 2:
-            raise ValueError(f"`size` must be an int or a (height, width) pair; received {size!r}.")
-        height = _validation.check_int("size[0]", size[0], minimum=1)
-        width = _validation.check_int("size[1]", size[1], minimum=1)
         image = skimage.transform.resize(image, (height, width, image.shape[-1]), anti_aliasing=True)
     return np.clip(image, 0.0, 1.0).astype(np.float32)
 
@@ -95,4 +92,10 @@ def load_images(names, *, grayscale=True, size=128):
     """
     if isinstance(names, str):
         raise TypeError(f"`names` must be a list of image names; received the string {names!r}.")
+    if not isinstance(names, (list, tuple)):
+        raise TypeError(f"`names` must be a list of image names; received {names!r} of type {type(names).__name__}.")
+    if not names:
+        raise ValueError("`names` must name at least one image; received an empty list.")
+    for index, name in enumerate(names):
+        _validation.check_choice(f"names[{index}]", name, tuple(NATURAL_IMAGES))
     return np.stack([load_image(name, grayscale=grayscale, size=size) for name in names])

@@ -68,14 +68,22 @@ def extract_patches(images, patch_size, *, patches_per_image=64, rng=0):
     """
     if isinstance(images, np.ndarray) and images.ndim == 4:
         images = list(images)
-    if not isinstance(images, (list, tuple)) or not images:
-        raise ValueError("`images` must be a non-empty list of (height, width, channels) images.")
+    if not isinstance(images, (list, tuple)):
+        raise TypeError(
+            "`images` must be a list of (height, width, channels) images or a 4-D batch; "
+            f"received {type(images).__name__}" + (f" of shape {images.shape}." if hasattr(images, "shape") else ".")
+        )
+    if not images:
+        raise ValueError("`images` must be a non-empty list of (height, width, channels) images; received an empty one.")
     patch_size = _validation.check_int("patch_size", patch_size, minimum=1)
     patches_per_image = _validation.check_int("patches_per_image", patches_per_image, minimum=1)
     rng = _validation.as_rng("rng", rng)
     checked = []
     for index, image in enumerate(images):
-        image = _validation.check_images(f"images[{index}]", np.asarray(image)[None])[0]
+        image = _validation.as_float_array(f"images[{index}]", image)
+        _validation.check_ndim(f"images[{index}]", image, 3, "(height, width, channels)",
+                               hint="For a grayscale image use `image[..., None]`." if image.ndim == 2 else "")
+        image = _validation.check_images(f"images[{index}]", image[None])[0]
         if checked and image.shape[-1] != checked[0].shape[-1]:
             raise ValueError(
                 f"All images must have the same number of channels; images[0] has {checked[0].shape[-1]}, "
@@ -134,14 +142,22 @@ def make_patch_split(
     ...
     ValueError: `test_name` 'camera' must not be one of `train_names`: the test image is held out.
     """
-    from cnn_tutor.data.images import load_image
+    from cnn_tutor.data.images import NATURAL_IMAGES, load_image
 
+    if isinstance(train_names, str) or not isinstance(train_names, (list, tuple)):
+        raise TypeError(f"`train_names` must be a list of image names; received {train_names!r}.")
     train_names = tuple(train_names)
     if not train_names:
         raise ValueError("`train_names` must name at least one image.")
+    for index, name in enumerate(train_names):
+        _validation.check_choice(f"train_names[{index}]", name, tuple(NATURAL_IMAGES))
+    _validation.check_choice("test_name", test_name, tuple(NATURAL_IMAGES))
     if test_name in train_names:
         raise ValueError(f"`test_name` {test_name!r} must not be one of `train_names`: the test image is held out.")
     multiple_of = _validation.check_int("multiple_of", multiple_of, minimum=1)
+    _validation.check_int("patch_size", patch_size, minimum=1)  # before the slow loading
+    _validation.check_int("patches_per_image", patches_per_image, minimum=1)
+    _validation.as_rng("rng", rng)
     images = [load_image(name, grayscale=True) for name in train_names]
     patches = extract_patches(images, patch_size, patches_per_image=patches_per_image, rng=rng)
     test = load_image(test_name, grayscale=True)

@@ -39,6 +39,8 @@ def jpeg_scan_bytes(data):
     ValueError
         If ``data`` is not a JPEG file with one scan.
     """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"`data` must be the bytes of a JPEG file; received {type(data).__name__}.")
     data = bytes(data)
     if data[:2] != b"\xff\xd8":
         raise ValueError("`data` must be a JPEG file (it starts with the SOI marker FF D8).")
@@ -92,6 +94,7 @@ def jpeg_roundtrip(images, quality, *, optimize=True):
     quality = _validation.check_int("quality", quality, minimum=1)
     if quality > 95:
         raise ValueError(f"`quality` must be <= 95 (Pillow's advice); received {quality}.")
+    optimize = _validation.check_bool("optimize", optimize)
     decoded = np.empty_like(images)
     file_bytes = np.empty(len(images), dtype=np.int64)
     scan_bytes = np.empty(len(images), dtype=np.int64)
@@ -136,6 +139,10 @@ def psnr_at_rate(rates, psnrs, rate):
     _validation.check_same_shape("rates", rates, "psnrs", psnrs)
     if rates.size < 2:
         raise ValueError(f"`rates` must hold at least two points of the curve; received {rates.size}.")
+    if not np.all(np.isfinite(rates)):
+        raise ValueError(f"`rates` must be finite; received {rates.tolist()}.")
+    if np.any(np.isnan(psnrs)):
+        raise ValueError(f"`psnrs` must not contain NaN; received {psnrs.tolist()}.")
     rate = _validation.check_float("rate", rate, minimum=0.0)
     order = np.argsort(rates)
     rates, psnrs = rates[order], psnrs[order]

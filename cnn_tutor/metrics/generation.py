@@ -162,8 +162,20 @@ def frechet_distance(features_a, features_b, *, ridge=1e-6):
     return max(distance, 0.0)
 
 
+def _check_model(model):
+    """Raise ``TypeError`` unless ``model`` looks like a functional Keras classifier."""
+    if not all(hasattr(model, attribute) for attribute in ("input_shape", "predict", "layers", "get_layer")):
+        raise TypeError(
+            f"`model` must be a trained Keras classifier (a keras.Model); received {type(model).__name__}."
+        )
+    return model
+
+
 def _feature_model(model, layer):
     import keras
+
+    if layer is not None and not isinstance(layer, str):
+        raise TypeError(f"`layer` must be the name of a layer of the model, or None; received {layer!r}.")
 
     if layer is None:
         dense = [lay for lay in model.layers if isinstance(lay, keras.layers.Dense)]
@@ -198,7 +210,9 @@ def classifier_features(model, images, *, layer=None, batch_size=500):
     numpy.ndarray
         float64 ``(n, features)``.
     """
+    _check_model(model)
     images = _check_generated("images", images, model)
+    batch_size = _validation.check_int("batch_size", batch_size, minimum=1)
     probe = _feature_model(model, layer)
     return np.asarray(probe.predict(images, batch_size=batch_size, verbose=0), dtype=np.float64)
 
@@ -254,8 +268,11 @@ def generation_scores(model, images, real_images, *, ridge=1e-6, batch_size=500)
     """
     import keras
 
+    _check_model(model)
     images = _check_generated("images", images, model)
     real_images = _check_generated("real_images", real_images, model)
+    batch_size = _validation.check_int("batch_size", batch_size, minimum=1)
+    ridge = _validation.check_float("ridge", ridge, minimum=0.0)
     for name, batch in (("images", images), ("real_images", real_images)):
         if len(batch) < 2:
             raise ValueError(f"`{name}` needs at least 2 images to estimate a covariance; received {len(batch)}.")

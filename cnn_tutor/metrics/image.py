@@ -100,6 +100,8 @@ def masked_psnr(reference, estimate, mask, *, data_range=1.0):
     """
     reference, estimate, data_range = _pair(reference, estimate, data_range)
     mask = _validation.as_float_array("mask", mask)
+    if mask.ndim == 0:
+        raise ValueError(f"`mask` must be an array of shape {reference.shape[:3] + (1,)}; received the scalar {mask!r}.")
     expected = reference.shape[:3] + (1,)
     if mask.shape != expected:
         raise ValueError(f"`mask` must have shape {expected}; received {mask.shape}.")

@@ -14,7 +14,8 @@ def check_batch(name, images):
         hint = f"For one single-channel image use `{name}[None, ..., None]`."
     elif array.ndim == 3:
         hint = f"For one image use `{name}[None]`."
-    return _validation.check_ndim(name, array, 4, "(batch, height, width, channels)", hint=hint)
+    _validation.check_ndim(name, array, 4, "(batch, height, width, channels)", hint=hint)
+    return _validation.check_nonempty(name, array, ("batch", "height", "width", "channels"))
 
 
 def check_kernels(name, kernels, layout):
@@ -23,7 +24,8 @@ def check_kernels(name, kernels, layout):
     hint = ""
     if array.ndim == 2:
         hint = f"For one single-channel filter use `{name}[..., None, None]`."
-    return _validation.check_ndim(name, array, 4, layout, hint=hint)
+    _validation.check_ndim(name, array, 4, layout, hint=hint)
+    return _validation.check_nonempty(name, array, layout.strip("()").split(", "))
 
 
 def check_channels(images, kernels, axis, what):
@@ -40,15 +42,18 @@ def resolve_padding(padding, input_hw, kernel_hw, strides, dilation):
     if isinstance(padding, str):
         per_axis = (padding, padding)
     else:
-        per_axis = _padding_pairs(padding)
+        per_axis = _padding_pairs(padding, names=True)
     return tuple(
         shapes.padding_amounts(size, kernel, stride=stride, padding=pad, dilation=rate)
         for size, kernel, stride, pad, rate in zip(input_hw, kernel_hw, strides, per_axis, dilation)
     )
 
 
-def geometry(images, kernel_hw, strides, padding, dilation):
-    """Check the sliding-window arguments; return ``(strides, dilation, pads, spans, output_hw)``."""
+def geometry(images, kernel_hw, strides, padding, dilation, *, kernel_name="kernels", image_name="images"):
+    """Check the sliding-window arguments; return ``(strides, dilation, pads, spans, output_hw)``.
+
+    ``kernel_name`` and ``image_name`` are the caller's names for the window and the input.
+    """
     strides = _validation.int_pair("strides", strides, minimum=1)
     dilation = _validation.int_pair("dilation", dilation, minimum=1)
     input_hw = images.shape[1:3]
@@ -57,8 +62,8 @@ def geometry(images, kernel_hw, strides, padding, dilation):
     padded = tuple(size + before + after for size, (before, after) in zip(input_hw, pads))
     if spans[0] > padded[0] or spans[1] > padded[1]:
         raise ValueError(
-            f"The kernel ({kernel_hw[0]}x{kernel_hw[1]}, dilation {dilation}, spanning {spans[0]}x{spans[1]}) "
-            f"must fit in the padded input ({padded[0]}x{padded[1]}: images {input_hw[0]}x{input_hw[1]} with "
+            f"`{kernel_name}` ({kernel_hw[0]}x{kernel_hw[1]}, dilation {dilation}, spanning {spans[0]}x{spans[1]}) "
+            f"must fit in the padded input ({padded[0]}x{padded[1]}: `{image_name}` {input_hw[0]}x{input_hw[1]} with "
             f"padding {pads}); received padding={padding!r}. Use padding='same', a smaller kernel or a smaller dilation."
         )
     output_hw = tuple((p - span) // s + 1 for p, span, s in zip(padded, spans, strides))

@@ -4,6 +4,8 @@ Used by the Padding and stride chapter, and by :func:`cnn_tutor.ops.conv2d`
 and the pooling functions (which pad with zeros or ignore the padding).
 """
 
+import numbers
+
 import numpy as np
 
 from cnn_tutor import _validation
@@ -56,9 +58,8 @@ def pad_source_index(position, size, mode):
      circular [1 2 3 0 1 2 3 0 1 2]
     """
     size = _validation.check_int("size", size, minimum=1)
-    mode = _ALIASES.get(mode, mode)
-    _validation.check_choice("mode", mode, ("reflect", "symmetric", "edge", "circular"))
-    position = np.asarray(position)
+    mode = _validation.check_choice("mode", mode, ("reflect", "symmetric", "edge", "circular"), aliases=_ALIASES)
+    position = _validation.check_int_array("position", position)
     if mode == "circular":  # periodic with period n
         return position % size
     if mode == "edge":  # clamp to the nearest border pixel
@@ -84,12 +85,18 @@ def _spatial_axes(name, array):
     )
 
 
-def _padding_pairs(padding):
-    """``((top, bottom), (left, right))`` from an int, a pair, or a pair of pairs."""
+def _padding_pairs(padding, *, names=False):
+    """``((top, bottom), (left, right))`` from an int, a pair, or a pair of pairs.
+
+    ``names``: the caller also accepts "valid" and "same" (said in the message).
+    """
+    forms = "'valid', 'same', an int p" if names else "an int p"
     message = (
-        "`padding` must be an int p, a pair (p_height, p_width) or ((top, bottom), (left, right)) "
+        f"`padding` must be {forms}, a pair (p_height, p_width) or ((top, bottom), (left, right)) "
         f"of non-negative ints; received {padding!r}."
     )
+    if isinstance(padding, np.ndarray):
+        padding = padding.tolist()
     if isinstance(padding, (tuple, list)):
         if len(padding) != 2:
             raise ValueError(message)
@@ -99,6 +106,8 @@ def _padding_pairs(padding):
             raise ValueError(message)
         height, width = _validation.int_pair("padding", padding, minimum=0)
         return (height, height), (width, width)
+    if isinstance(padding, (bool, np.bool_)) or not isinstance(padding, numbers.Integral):
+        raise TypeError(message)
     value = _validation.check_int("padding", padding, minimum=0)
     return (value, value), (value, value)
 
@@ -149,13 +158,12 @@ def pad(images, padding, *, mode="zero", value=0.0):
     ValueError: `mode` must be one of 'zero', 'constant', 'reflect', 'symmetric', 'edge', 'circular'; received 'mirror'.
     """
     array = _validation.as_float_array("images", images)
-    mode = _ALIASES.get(mode, mode)
-    _validation.check_choice("mode", mode, tuple(PADDING_MODES))
-    if mode == "zero":
-        value = 0.0
-    elif not (isinstance(value, float) and np.isinf(value)):  # -inf is what max pooling pads with
-        value = _validation.check_float("value", value)
+    mode = _validation.check_choice("mode", mode, tuple(PADDING_MODES), aliases=_ALIASES)
+    # Any real number, NumPy's included; +-inf too (-inf is what max pooling pads with), not NaN.
+    value = 0.0 if mode == "zero" else _validation.check_float("value", value, allow_inf=True)
     axes = _spatial_axes("images", array)
+    _validation.check_nonempty("images", array, {2: ("height", "width"), 3: ("height", "width", "channels"),
+                                                 4: ("batch", "height", "width", "channels")}[array.ndim])
     pairs = _padding_pairs(padding)
 
     if mode in ("zero", "constant"):

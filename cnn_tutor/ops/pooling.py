@@ -18,7 +18,7 @@ def _pool_windows(images, pool_size, strides, padding, fill):
     """Windows ``(batch, out_h, out_w, pool_h, pool_w, channels)`` of ``images`` padded with ``fill``."""
     pool_size = _validation.int_pair("pool_size", pool_size, minimum=1)
     strides = pool_size if strides is None else strides
-    strides, _, pads, _, output_hw = _common.geometry(images, pool_size, strides, padding, 1)
+    strides, _, pads, _, output_hw = _common.geometry(images, pool_size, strides, padding, 1, kernel_name="pool_size")
     for (before, after), size, axis in zip(pads, pool_size, ("height", "width")):
         if max(before, after) >= size:
             raise ValueError(
@@ -97,7 +97,8 @@ def avg_pool2d(images, pool_size=2, *, strides=None, padding="valid"):
 
 def _global(images, keepdims, reduce):
     images = _common.check_batch("images", images)
-    return reduce(images, axis=(1, 2), keepdims=bool(keepdims))
+    keepdims = _validation.check_bool("keepdims", keepdims)
+    return reduce(images, axis=(1, 2), keepdims=keepdims)
 
 
 def global_avg_pool2d(images, *, keepdims=False):

@@ -49,8 +49,11 @@ def conv_matrix(input_shape, kernel, *, strides=1, padding="valid", dilation=1):
     """
     height, width = _validation.int_pair("input_shape", input_shape, minimum=1)
     kernel = _validation.check_ndim("kernel", _validation.as_float_array("kernel", kernel), 2, "(height, width)")
+    _validation.check_nonempty("kernel", kernel, ("height", "width"))
     dummy = np.empty((1, height, width, 1))
-    strides, dilation, pads, _, (out_h, out_w) = _common.geometry(dummy, kernel.shape, strides, padding, dilation)
+    strides, dilation, pads, _, (out_h, out_w) = _common.geometry(
+        dummy, kernel.shape, strides, padding, dilation, kernel_name="kernel", image_name="input_shape"
+    )
     (top, _), (left, _) = pads
     matrix = np.zeros((out_h * out_w, height * width), dtype=kernel.dtype)
     for i in range(out_h):
@@ -64,11 +67,18 @@ def conv_matrix(input_shape, kernel, *, strides=1, padding="valid", dilation=1):
     return matrix
 
 
-def _transpose_geometry(size, kernel, stride, padding, output_padding, dilation):
-    """``(output_size, crop_before)`` along one axis."""
-    output_size = shapes.conv_transpose_output_size(
+def _transpose_geometry(size, kernel, stride, padding, output_padding, dilation, axis="axis"):
+    """``(output_size, crop_before)`` along one axis (``axis``: "height" or "width", for messages)."""
+    output_size = shapes._conv_transpose_size(
         size, kernel, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation
     )
+    if output_size < 1:
+        raise ValueError(
+            f"The output of conv2d_transpose would be empty along the {axis}: `images` of {axis} {size} with "
+            f"`kernels` of {axis} {kernel}, strides {stride}, dilation {dilation}, padding {padding!r} and "
+            f"output_padding {output_padding!r} give {output_size}. Use a larger `output_padding`, less "
+            "`padding` (padding='valid') or an odd kernel size."
+        )
     full = (size - 1) * stride + shapes.effective_kernel_size(kernel, dilation)
     if isinstance(padding, str):
         # TensorFlow pads the *forward* convolution (output -> input) the SAME way:
@@ -136,13 +146,13 @@ def conv2d_transpose(images, kernels, *, strides=1, padding="valid", output_padd
     strides = _validation.int_pair("strides", strides, minimum=1)
     dilation = _validation.int_pair("dilation", dilation, minimum=1)
     extra = (None, None) if output_padding is None else _validation.int_pair("output_padding", output_padding, minimum=0)
-    per_axis = (padding, padding) if isinstance(padding, str) else _padding_pairs(padding)
+    per_axis = (padding, padding) if isinstance(padding, str) else _padding_pairs(padding, names=True)
     batch, height, width, _ = images.shape
     kernel_h, kernel_w, out_channels, _ = kernels.shape
     (out_h, top), (out_w, left) = (
-        _transpose_geometry(size, kernel, stride, pad, out_pad, rate)
-        for size, kernel, stride, pad, out_pad, rate in zip(
-            (height, width), (kernel_h, kernel_w), strides, per_axis, extra, dilation
+        _transpose_geometry(size, kernel, stride, pad, out_pad, rate, axis)
+        for size, kernel, stride, pad, out_pad, rate, axis in zip(
+            (height, width), (kernel_h, kernel_w), strides, per_axis, extra, dilation, ("height", "width")
         )
     )
     canvas_h = max((height - 1) * strides[0] + (kernel_h - 1) * dilation[0] + 1, top + out_h)
