@@ -17,7 +17,7 @@ package code is shown with ``viz.code_listing``.
 5. exempt by a fixed rule: digits 0-9 outside math; integers below 100 inside math (a
    formula's literals); years 1940-2039; "2-D"-style words; numbers that follow "section",
    "claim", "question" or "Q" (references, such as "section 4.2" of the source article or
-   "claims 9, 10"); text in inline code, code blocks, labels, roles and link targets.
+   "claims 9, 10"); a bare number in the first column of a table row (a row number); text in inline code, code blocks, labels, roles and link targets.
 
 A rerun that changes a printed figure therefore fails here until the prose follows.
 
@@ -196,6 +196,7 @@ def _strip_markdown(text):
     text = fence_free(text)
     text = re.sub(r"(?:^|\n\s*\n)((?:(?: {4}|\t)[^\n]*\n?)+)", "\n\n", text)     # indented code blocks
     text = _REFERENCE.sub(" ", text)
+    text = re.sub(r"^(\s*\|)\s*\d+\s*\|", r"\1 |", text, flags=re.M)                  # row numbers
     text = re.sub(r"^\([\w-]+\)=\s*$", "", text, flags=re.M)
     text = _ROLE.sub("", text)
     text = _LINK_TARGET.sub("]", text)
@@ -397,6 +398,7 @@ def test_a_prose_number_matches_an_output_within_its_rounding(prose, printed, ok
         ("<!-- constants: 70,000 -->all 70,000 digits", ["70,000"]),
         ("section 4.2 of the article, sections 4.1-4.3, claims 9, 10 and 12, Q5", []),
         ("the code:\n\n    print(f(55))\n\nprints 27", ["27"]),
+        ("| 12 | the article says 12.5 |", ["12.5"]),
     ],
 )
 def test_what_counts_as_a_prose_number(markdown, numbers):
