@@ -1,5 +1,5 @@
 """Checks of what the chapters say: every number in the prose has a source, code lines are short,
-package code is shown with ``viz.code_listing``.
+package code is shown with ``viz.code_listing``, solutions run, the article's terms appear.
 
 **Numbers.**  Every number in a chapter's markdown must be one of:
 
@@ -7,7 +7,8 @@ package code is shown with ``viz.code_listing``.
    printed rounding: the prose "0.39" matches an output 0.387, "13,600" matches 13,610,
    "66%" matches 0.656, "116 million" matches 115,605,504;
 2. a literal in the source of the code cell just before or just after the markdown cell:
-   a parameter of the experiment that the text describes ("noise of standard deviation 0.1");
+   a parameter of the experiment that the text describes ("noise of standard deviation 0.1"),
+   which no rerun changes;
 3. printed by another chapter that the same paragraph or table row links to
    (``{ref}`label``` or ``[text](chapter.ipynb)``): how the Preface and the FAQ quote
    other chapters;
@@ -17,7 +18,8 @@ package code is shown with ``viz.code_listing``.
 5. exempt by a fixed rule: digits 0-9 outside math; integers below 100 inside math (a
    formula's literals); years 1940-2039; "2-D"-style words; numbers that follow "section",
    "claim", "question" or "Q" (references, such as "section 4.2" of the source article or
-   "claims 9, 10"); a bare number in the first column of a table row (a row number); text in inline code, code blocks, labels, roles and link targets.
+   "claims 9, 10"); a bare number in the first column of a table row (a row number); text in
+   inline code, code blocks, labels, roles and link targets.
 
 A rerun that changes a printed figure therefore fails here until the prose follows.
 
@@ -25,6 +27,13 @@ A rerun that changes a printed figure therefore fails here until the prose follo
 
 **Listings.**  No chapter ``literalinclude``s package code: Jupyter and Colab show the
 directive as raw text.  Chapters call ``cnn_tutor.viz.code_listing`` instead.
+
+**Solutions.**  An exercise solution that holds code is a code cell between sphinx-exercise's
+gated ``solution-start`` and ``solution-end``, so that it runs with the chapter and nbval checks
+it; a ``{solution}`` directive holds prose only.
+
+**Terms.**  Every Chinese term of the glossary's table of the article's terms appears in the
+chapter that the row links to, where the English term is introduced.
 
 Run this file as a script to print every finding of every chapter, including those in
 ``REWRITTEN_ELSEWHERE_FOR_NOW``.
@@ -323,6 +332,36 @@ def package_includes(entry):
     ]
 
 
+def unexecuted_solutions(entry):
+    """``[(cell index, label)]`` of ``{solution}`` directives whose body holds code."""
+    found = []
+    for index, cell in enumerate(_cells(entry)):
+        if cell.kind != "markdown":
+            continue
+        for match in _FENCE.finditer(cell.source):
+            head = re.match(r"\{solution\}\s*(\S+)", match.group("info").strip())
+            body = match.group("body")
+            if head and (re.search(r"^\s*(```|~~~)", body, re.M) or re.search(r"(?:^|\n)\n(?: {4}|\t)\S", body)):
+                found.append((index, head.group(1)))
+    return found
+
+
+def _article_terms():
+    """``[(english, chinese terms, label)]`` of the glossary's table of the article's terms."""
+    text = _path("book/glossary").read_text(encoding="utf-8")
+    table = text.split("(glossary-article)=", 1)[1].split("(glossary-book)=", 1)[0]
+    rows = []
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        if len(cells) != 4 or cells[0] in ("English", "---") or set(cells[0]) <= set("-"):
+            continue
+        chinese = re.sub(r"\([^)]*\)", "", cells[1])            # "(usually 图像修复)", "(滤波器)" are notes
+        terms = [term.strip() for term in re.split(r"[,，]", chinese) if term.strip()]
+        label = re.fullmatch(r"\{ref\}`([^`]+)`", cells[3]).group(1)
+        rows.append((cells[0], terms, label))
+    return rows
+
+
 # --- tests ---------------------------------------------------------------------
 
 ENTRIES = _toc_entries()
@@ -357,6 +396,29 @@ def test_code_lines_are_at_most_100_characters(entry):
 @pytest.mark.parametrize("entry", [_param(e) for e in ENTRIES])
 def test_package_code_is_shown_with_code_listing_not_literalinclude(entry):
     assert not package_includes(entry)
+
+
+@pytest.mark.parametrize("entry", [_param(e) for e in ENTRIES])
+def test_solutions_with_code_are_executed_cells(entry):
+    found = unexecuted_solutions(entry)
+    assert not found, f"{{solution}} directives with code (make them gated solution-start/-end cells): {found}"
+
+
+def _term_param(row):
+    english, terms, label = row
+    marks = []
+    if _labels().get(label) in REWRITTEN_ELSEWHERE_FOR_NOW:
+        marks.append(pytest.mark.xfail(reason="links a chapter being rewritten (REWRITTEN_ELSEWHERE_FOR_NOW)", strict=False))
+    return pytest.param(english, terms, label, marks=marks, id=english)
+
+
+@pytest.mark.parametrize(("english", "terms", "label"), [_term_param(row) for row in _article_terms()])
+def test_every_article_term_appears_in_the_chapter_that_introduces_it(english, terms, label):
+    chapter = _labels().get(label)
+    assert chapter, f"{english}: the glossary links {label!r}, which no chapter defines"
+    prose = "\n".join(cell.source for cell in _cells(chapter) if cell.kind == "markdown")
+    missing = [term for term in terms if term not in prose]
+    assert not missing, f"{english}: {missing} do not appear in {chapter}"
 
 
 # --- the checker itself, on hand-made cases ------------------------------------
@@ -412,14 +474,23 @@ if __name__ == "__main__":
     for chapter in ENTRIES:
         numbers = number_findings(chapter, owner_map, cache)
         lines, includes = long_lines(chapter), package_includes(chapter)
-        if not (numbers or lines or includes):
+        solutions = unexecuted_solutions(chapter)
+        if not (numbers or lines or includes or solutions):
             continue
         note = " (REWRITTEN_ELSEWHERE_FOR_NOW)" if chapter in REWRITTEN_ELSEWHERE_FOR_NOW else ""
-        print(f"## {chapter}{note}: {len(numbers)} numbers, {len(lines)} long lines, {len(includes)} literalincludes")
+        print(f"## {chapter}{note}: {len(numbers)} numbers, {len(lines)} long lines,"
+              f" {len(includes)} literalincludes, {len(solutions)} solutions with code")
         for index, number, context in numbers:
             print(f"  number  cell {index:3d}  {number:>12}  ...{context}...")
         for index, length, line in lines:
             print(f"  line    cell {index:3d}  {length} chars: {line.strip()[:90]}")
         for index, directive in includes:
             print(f"  include cell {index:3d}  {directive}")
+        for index, label in solutions:
+            print(f"  solution cell {index:3d}  {label} holds code")
+    for english, terms, label in _article_terms():
+        prose = "\n".join(c.source for c in _cells(owner_map.get(label, "book/glossary")) if c.kind == "markdown")
+        missing = [term for term in terms if term not in prose]
+        if missing:
+            print(f"## term {english!r}: {missing} not in {owner_map.get(label)} ({label})")
     sys.exit(0)
