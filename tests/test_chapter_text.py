@@ -357,7 +357,7 @@ def _article_terms():
             continue
         chinese = re.sub(r"\([^)]*\)", "", cells[1])            # "(usually 图像修复)", "(滤波器)" are notes
         terms = [term.strip() for term in re.split(r"[,，]", chinese) if term.strip()]
-        label = re.fullmatch(r"\{ref\}`([^`]+)`", cells[3]).group(1)
+        label = re.fullmatch(r"\{ref\}`(?:[^`<]*<)?([^`<>]+)>?`", cells[3]).group(1)
         rows.append((cells[0], terms, label))
     return rows
 

@@ -117,8 +117,8 @@ def code_listing(*objects, docstrings=False, highlight=()):
 
     Parameters
     ----------
-    *objects : function, class or str
-        What to show, in order: the objects themselves (``ops.conv2d``) or
+    *objects : object or str
+        Functions, classes or methods to show, in order: the objects themselves (``ops.conv2d``) or
         dotted names (``"cnn_tutor.ops._common.windows"``, for private
         helpers).
     docstrings : bool
