@@ -54,6 +54,26 @@ def test_animate_transposed():
     assert html.count("data:image/png") == 25
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: viz.animate_conv_arithmetic(5, 3, stride=2, padding=1, size=2.4, dpi=60)._fig,
+        lambda: viz.animate_conv_arithmetic(2, 3, stride=2, transposed=True, size=2.4, dpi=60)._fig,
+        lambda: viz.plot_conv_arithmetic(CASES[:4], ncols=2, size=2.0),
+        lambda: viz.plot_conv_arithmetic(CASES[0], size=1.5),
+    ],
+    ids=["animation", "transposed animation", "four panels", "one small panel"],
+)
+@pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")  # only its figure is drawn here
+def test_the_legend_fits_inside_the_figure(make):
+    fig = make()
+    fig.canvas.draw()
+    legend = fig.legends[0].get_window_extent()
+    assert legend.x0 >= 0 and legend.x1 <= fig.bbox.width, f"legend {legend} clipped by a figure {fig.bbox.width} wide"
+    assert legend.y0 >= 0
+    assert len(fig.legends[0].get_texts()) == 5
+
+
 def test_plot_kernels():
     fig = render(viz.plot_kernels(np.random.default_rng(0).normal(size=(3, 3, 3)), titles=["a", "b", "c"], ncols=2))
     assert [ax.get_title() for ax in fig.axes][:3] == ["a", "b", "c"]

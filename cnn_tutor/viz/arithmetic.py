@@ -14,6 +14,7 @@ Used by the Convolution math, Padding and stride and Pooling chapters.
 import math
 
 import matplotlib.animation
+import matplotlib.backends.backend_agg
 import matplotlib.figure
 import matplotlib.patches
 import numpy as np
@@ -95,7 +96,13 @@ def _legend(fig, transposed):
         matplotlib.patches.Patch(facecolor=_OUTPUT, edgecolor="0.35", label="output"),
         matplotlib.patches.Patch(facecolor=_CURRENT, edgecolor="0.35", label="output being computed"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=5, fontsize=8, frameon=False)
+    # As many columns as fit in the figure's width (a narrow animation frame clipped a one-row legend).
+    renderer = matplotlib.backends.backend_agg.FigureCanvasAgg(fig).get_renderer()
+    for ncols in range(len(handles), 0, -1):
+        legend = fig.legend(handles=handles, loc="outside lower center", ncols=ncols, fontsize=8, frameon=False)
+        if ncols == 1 or legend.get_window_extent(renderer).width <= 0.96 * fig.bbox.width:
+            return legend
+        legend.remove()
 
 
 def _check_cases(cases):
