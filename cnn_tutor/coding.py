@@ -167,6 +167,8 @@ def _check_rows(rows, count, num_rows):
 
 def _check_symbols(symbols, freqs, rows):
     symbols = np.asarray(symbols)
+    if symbols.size == 0:
+        return np.zeros(0, dtype=np.int64)
     if symbols.dtype == bool or not np.issubdtype(symbols.dtype, np.integer):
         raise TypeError(f"`symbols` must be an integer array; received dtype {symbols.dtype}.")
     symbols = symbols.reshape(-1).astype(np.int64)
@@ -433,6 +435,8 @@ def _encode_operations(operations, precision):
 
 def _check_values(values):
     values = np.asarray(values)
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64)
     if values.dtype == bool or not np.issubdtype(values.dtype, np.integer):
         raise TypeError(f"`values` must be an integer array; received dtype {values.dtype}.")
     return values.reshape(-1).astype(np.int64)

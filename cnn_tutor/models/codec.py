@@ -197,6 +197,9 @@ def _residual_branch(x, channels, num_filters, layers, label):
     for index in range(layers - 1):
         h = keras.layers.Conv2D(num_filters, 3, padding="same", activation="relu", name=f"{label}_conv{index + 1}")(h)
     h = keras.layers.Conv2D(channels, 3, padding="same", kernel_initializer="zeros", name=f"{label}_out")(h)
+    # Adam's first steps move every weight by about the learning rate; entering at a tenth of its size,
+    # the branch nudges the DCT coefficients instead of overwriting them.
+    h = keras.layers.Rescaling(0.1, name=f"{label}_scale")(h)
     return keras.layers.Add(name=f"{label}_add")([x, h])
 
 
@@ -225,6 +228,7 @@ def build_codec(
     hyper_channels=32,
     hyper_filters=64,
     rate_weight=30.0,
+    distribution="laplace",
     seed=None,
     name="codec",
 ):
@@ -329,7 +333,9 @@ def build_codec(
 
     hyper_analysis, hyper_synthesis = _hyper_transforms(channels, hyper_channels, hyper_filters)
     side_entropy = entropy_models.FactorizedEntropyModel(seed=seed, name="side_entropy")
-    latent_entropy = entropy_models.GaussianConditional(seed=None if seed is None else seed + 1, name="latent_entropy")
+    latent_entropy = entropy_models.GaussianConditional(
+        distribution=distribution, seed=None if seed is None else seed + 1, name="latent_entropy"
+    )
 
     images = keras.Input((None, None, 1), name="images")
     y = analysis(images)
@@ -400,7 +406,10 @@ def initialize_entropy_models(model, patches, *, steps=200, batch_size=64, learn
     head = model.get_layer("hyper_synthesis").get_layer("h_s3")
     kernel, _ = head.get_weights()
     means = y.mean(axis=(0, 1, 2))
-    log_scales = np.log(np.maximum(y.std(axis=(0, 1, 2)), entropy_models.SCALE_BOUNDS[0]))
+    spread = y.std(axis=(0, 1, 2))
+    if model.get_layer("latent_entropy").distribution == "laplace":
+        spread = spread / np.sqrt(2.0)  # a Laplace distribution of scale b has standard deviation b sqrt(2)
+    log_scales = np.log(np.maximum(spread, entropy_models.SCALE_BOUNDS[0]))
     head.set_weights([kernel, np.concatenate([means, log_scales]).astype("float32")])
 
     z = _in_batches(model.get_layer("hyper_analysis"), y)
@@ -507,7 +516,8 @@ def codec_tables(model, *, precision=coding.PRECISION):
     (3, 64)
     """
     side = entropy_models.factorized_tables(model.get_layer("side_entropy"), precision=precision)
-    return CodecTables(side=side, latent=entropy_models.gaussian_tables(precision=precision))
+    distribution = model.get_layer("latent_entropy").distribution
+    return CodecTables(side=side, latent=entropy_models.gaussian_tables(distribution=distribution, precision=precision))
 
 
 def _pad(image, multiple):

@@ -187,6 +187,16 @@ def _standard_normal_cdf(x):
     return 0.5 * (1.0 + ops.erf(x / np.sqrt(2.0)))
 
 
+def _standard_laplace_cdf(x):
+    # 0.5 exp(x) below 0, 1 - 0.5 exp(-x) above; exp of -|x| only, so nothing overflows.
+    half_tail = 0.5 * ops.exp(-ops.abs(x))
+    return ops.where(x < 0, half_tail, 1.0 - half_tail)
+
+
+#: The distributions of :class:`GaussianConditional` and their standard cumulative distribution functions.
+DISTRIBUTIONS = {"gaussian": _standard_normal_cdf, "laplace": _standard_laplace_cdf}
+
+
 @keras.saving.register_keras_serializable(package="cnn_tutor")
 class GaussianConditional(keras.layers.Layer):
     """Quantise latents around a predicted mean, and give their likelihood under a predicted Gaussian.
@@ -218,8 +228,9 @@ class GaussianConditional(keras.layers.Layer):
     ([[[[0.0, 3.0]]]], [[[[0.3829, 0.2417]]]])
     """
 
-    def __init__(self, seed=None, **kwargs):
+    def __init__(self, distribution="gaussian", seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.distribution = _validation.check_choice("distribution", distribution, tuple(DISTRIBUTIONS))
         self.seed = None if seed is None else _validation.check_int("seed", seed, minimum=0)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 
@@ -233,9 +244,10 @@ class GaussianConditional(keras.layers.Layer):
 
     def likelihood(self, quantised, means, scales):
         """Gaussian mass of ``[quantised - 1/2, quantised + 1/2]``, bounded below by :data:`LIKELIHOOD_BOUND`."""
+        cdf = DISTRIBUTIONS[self.distribution]
         distance = ops.abs(quantised - means)
-        upper = _standard_normal_cdf((0.5 - distance) / scales)
-        lower = _standard_normal_cdf((-0.5 - distance) / scales)
+        upper = cdf((0.5 - distance) / scales)
+        lower = cdf((-0.5 - distance) / scales)
         return ops.maximum(upper - lower, LIKELIHOOD_BOUND)
 
     def call(self, inputs, training=False):
@@ -253,7 +265,7 @@ class GaussianConditional(keras.layers.Layer):
         return keras.KerasTensor(latents.shape, dtype=latents.dtype), keras.KerasTensor(latents.shape, dtype=latents.dtype)
 
     def get_config(self):
-        return {**super().get_config(), "seed": self.seed}
+        return {**super().get_config(), "distribution": self.distribution, "seed": self.seed}
 
 
 def factorized_tables(layer, *, max_value=255, tail_mass=1e-6, precision=coding.PRECISION):
@@ -318,7 +330,7 @@ def _tables(pmfs, offsets, precision):
     return CodingTables(freqs=freqs, offsets=np.asarray(offsets, dtype=np.int64), precision=int(precision))
 
 
-def gaussian_tables(scales=SCALE_TABLE, *, tail_mass=1e-6, precision=coding.PRECISION):
+def gaussian_tables(scales=SCALE_TABLE, *, distribution="gaussian", tail_mass=1e-6, precision=coding.PRECISION):
     """Integer tables of zero-mean Gaussians of the given ``scales``, for the residuals ``round(y - mu)``.
 
     Row ``s`` covers the integers ``-R_s ... R_s``, with ``R_s`` the
@@ -334,13 +346,22 @@ def gaussian_tables(scales=SCALE_TABLE, *, tail_mass=1e-6, precision=coding.PREC
     scales = _validation.as_float_array("scales", scales).ravel()
     if scales.size == 0 or np.any(scales <= 0) or not np.all(np.isfinite(scales)):
         raise ValueError("`scales` must be a non-empty array of positive, finite scales.")
-    tail_mass = _validation.check_float("tail_mass", tail_mass, minimum=0.0, maximum=0.5)
+    _validation.check_choice("distribution", distribution, tuple(DISTRIBUTIONS))
+    tail_mass = _validation.check_float("tail_mass", tail_mass, minimum=1e-300, maximum=0.5)
+    if distribution == "gaussian":
+        quantile, cdf_of = -scipy.special.ndtri(tail_mass), scipy.special.ndtr
+    else:
+        quantile = -np.log(2.0 * tail_mass)
+
+        def cdf_of(t):
+            return np.where(t < 0, 0.5 * np.exp(-np.abs(t)), 1.0 - 0.5 * np.exp(-np.abs(t)))
+
     pmfs, offsets = [], []
     for scale in scales:
         # Smallest R with P(X > R + 1/2) <= tail_mass, found on the integers.
-        radius = int(np.ceil(max(0.0, -scipy.special.ndtri(max(tail_mass, 1e-300)) * scale - 0.5)))
+        radius = int(np.ceil(max(0.0, quantile * scale - 0.5)))
         edges = np.arange(-radius, radius + 2) - 0.5  # -R - 1/2 ... R + 1/2
-        cdf = scipy.special.ndtr(edges / scale)
+        cdf = cdf_of(edges / scale)
         pmf = np.diff(cdf)
         pmfs.append(np.append(pmf, max(cdf[0] + 1.0 - cdf[-1], 1e-12)))
         offsets.append(-radius)
