@@ -48,6 +48,19 @@ UPSAMPLE_GRID = {
 }
 
 
+def _one_worker():
+    """``cycle_spin``'s argument for a single worker: ``workers`` from scikit-image 0.26, ``num_workers`` before."""
+    import inspect
+
+    import skimage.restoration
+
+    parameters = inspect.signature(skimage.restoration.cycle_spin).parameters
+    return {"workers": 1} if "workers" in parameters else {"num_workers": 1}
+
+
+_ONE_WORKER = _one_worker()
+
+
 def denoise(images, method, sigma, **params):
     """Denoise grey images at a known noise level with a classical method.
 
@@ -108,7 +121,7 @@ def denoise(images, method, sigma, **params):
                            mode="soft", rescale_sigma=True)
             result = restoration.cycle_spin(
                 image, restoration.denoise_wavelet, max_shifts=int(params.get("max_shifts", 2)), func_kw=options,
-                num_workers=1,
+                **_ONE_WORKER,
             )
         else:
             result = restoration.denoise_tv_chambolle(image, weight=params["weight"] * sigma)

@@ -55,6 +55,7 @@ __all__ = [
     "initial_gain",
     "initialize_entropy_models",
     "rate_loss",
+    "rescale_codec",
     "train_codec",
 ]
 
@@ -494,6 +495,48 @@ def train_codec(
         logs.append((out["loss"], out["image_loss"], out["rate_loss"]))
     tail = np.asarray(logs[-max(1, steps // 10) :], dtype=np.float64).mean(axis=0)
     return {"loss": float(tail[0]), "distortion": float(tail[1]), "rate": float(tail[2])}
+
+
+def rescale_codec(model, factor):
+    """Change the quantisation step of a codec by ``1 / factor`` and nothing else, in place.
+
+    Multiplies both gains by ``factor`` (so the latents grow by ``factor``
+    and the rounding step, in the transform's units, shrinks by it), and
+    adjusts the hyperprior so that it predicts the same distributions for
+    the grown latents: ``h_a``'s first kernel is divided by ``factor`` (its
+    input grew), the predicted means are multiplied by it and the predicted
+    log-scales shifted by ``log(factor)``.  Use it to move a trained codec
+    to another ``rate_weight`` (``factor = initial_gain(new) / initial_gain(old)``)
+    before fine-tuning it there.
+
+    Examples
+    --------
+    >>> codec = build_codec(block_size=4, kernel_size=8, num_filters=4, hyper_filters=4, seed=0)
+    >>> x = np.random.default_rng(0).random((1, 16, 16, 1)).astype("float32")
+    >>> before = keras.ops.convert_to_numpy(codec.get_layer("analysis")(x))
+    >>> rescale_codec(codec, 2.0)
+    >>> after = keras.ops.convert_to_numpy(codec.get_layer("analysis")(x))
+    >>> bool(np.allclose(after, 2 * before, rtol=1e-5))
+    True
+    """
+    factor = _validation.check_float("factor", factor)
+    if factor <= 0:
+        raise ValueError(f"`factor` must be > 0; received {factor}.")
+    shift = float(np.log(factor))
+    for layer in (model.get_layer("analysis").get_layer("gain"), model.get_layer("synthesis").get_layer("inverse_gain")):
+        (log_gain,) = layer.get_weights()
+        layer.set_weights([log_gain + shift])
+    first = model.get_layer("hyper_analysis").get_layer("h_a1")
+    kernel, bias = first.get_weights()
+    first.set_weights([kernel / factor, bias])
+    head = model.get_layer("hyper_synthesis").get_layer("h_s3")
+    kernel, bias = head.get_weights()
+    channels = bias.size // 2
+    kernel, bias = kernel.copy(), bias.copy()
+    kernel[..., :channels] *= factor
+    bias[:channels] *= factor
+    bias[channels:] += shift
+    head.set_weights([kernel, bias])
 
 
 class CodecTables(typing.NamedTuple):
