@@ -36,8 +36,8 @@ __all__ = [
 
 #: Parameter grids of :func:`denoise`, searched by :func:`tune` (``h`` and ``weight`` in units of sigma).
 DENOISE_GRIDS = {
-    "nl_means": {"h": (0.6, 0.8, 1.0), "patch_size": (5, 7), "patch_distance": (6,)},
-    "wavelet": {"method": ("BayesShrink", "VisuShrink"), "wavelet": ("db2", "sym8"), "sigma_scale": (0.75, 1.0)},
+    "nl_means": {"h": (0.4, 0.5, 0.6, 0.8), "patch_size": (5, 7), "patch_distance": (6,)},
+    "wavelet": {"rule": ("BayesShrink", "VisuShrink"), "wavelet": ("db2", "sym8"), "sigma_scale": (0.75, 1.0, 1.25)},
     "tv": {"weight": (0.5, 1.0, 1.5, 2.0, 3.0)},
 }
 #: Parameter grid of :func:`upsample_sharpen`.
@@ -73,7 +73,7 @@ def denoise(images, method, sigma, **params):
         The noise's standard deviation on the [0, 1] scale (25 / 255 for sigma 25).
     **params
         ``nl_means``: ``h`` (filter strength in units of sigma), ``patch_size``,
-        ``patch_distance``; ``wavelet``: ``method`` (``BayesShrink`` or
+        ``patch_distance``; ``wavelet``: ``rule`` (``BayesShrink`` or
         ``VisuShrink``), ``wavelet``, ``sigma_scale`` (the sigma passed, in
         units of the true one), ``max_shifts`` (cycle spinning, default 2);
         ``tv``: ``weight`` in units of sigma.  Missing ones take the first
@@ -117,7 +117,7 @@ def denoise(images, method, sigma, **params):
                 patch_distance=int(params["patch_distance"]), fast_mode=True,
             )
         elif method == "wavelet":
-            options = dict(sigma=params["sigma_scale"] * sigma, method=params["method"], wavelet=params["wavelet"],
+            options = dict(sigma=params["sigma_scale"] * sigma, method=params["rule"], wavelet=params["wavelet"],
                            mode="soft", rescale_sigma=True)
             result = restoration.cycle_spin(
                 image, restoration.denoise_wavelet, max_shifts=int(params.get("max_shifts", 2)), func_kw=options,

@@ -204,15 +204,15 @@ def describe_split(split=None):
         raise TypeError(f"`split` must be a PhotoSplit from load_photo_split(); received {type(split).__name__}.")
     lines = [f"test ({len(split.test)} photographs, whole; never used for a choice):"]
     for name, image in zip(split.test_names, split.test):
-        lines.append(f"  {name:<22}{image.shape[0]:>4}x{image.shape[1]:<5}{PHOTO_SPLIT['test'][name]}")
+        lines.append(f"  {name:<22}{f'{image.shape[0]}x{image.shape[1]}':<14}{PHOTO_SPLIT['test'][name]}")
     lines.append(
         f"train ({len(split.train)} photographs: top rows for training patches, "
         "bottom rows for validation):"
     )
     for name, top, bottom in zip(split.train_names, split.train, split.validation):
         size = f"{top.shape[0]}+{bottom.shape[0]}x{top.shape[1]}"
-        lines.append(f"  {name:<22}{size:<10}{PHOTO_SPLIT['train'][name]}")
+        lines.append(f"  {name:<22}{size:<14}{PHOTO_SPLIT['train'][name]}")
     lines.append("excluded:")
     for name, reason in PHOTO_SPLIT["excluded"].items():
-        lines.append(f"  {name:<22}{reason}")
+        lines.append(f"  {name:<22}{reason}" if len(name) < 22 else f"  {name}: {reason}")
     return "\n".join(lines)
