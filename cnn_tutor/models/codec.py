@@ -432,7 +432,7 @@ def train_codec(
     rate falls from ``learning_rate`` to ``final_learning_rate`` along a
     cosine over the ``steps``; so a trained codec can be fine-tuned at another
     ``rate_weight`` (another point of the rate-distortion curve) by calling
-    it again, usually on a copy (:func:`keras.models.clone_model` and
+    it again, usually on a copy (``keras.models.clone_model`` and
     ``set_weights``).
 
     Parameters

@@ -32,7 +32,9 @@ from keras import ops
 from cnn_tutor import _validation, coding
 
 __all__ = [
+    "DISTRIBUTIONS",
     "LIKELIHOOD_BOUND",
+    "SCALE_BOUNDS",
     "SCALE_TABLE",
     "CodingTables",
     "FactorizedEntropyModel",
@@ -87,12 +89,12 @@ class FactorizedEntropyModel(keras.layers.Layer):
         Seed of the training noise and the initial biases (default: drawn
         from Keras' global seed).
 
-    Call arguments
-        ``inputs``: latents ``(batch, height, width, channels)``;
-        ``training``: add uniform noise (True) or round (False).
-
-    Returns
-        ``(quantised, likelihoods)``, both shaped like the input.
+    Notes
+    -----
+    Called on latents ``(batch, height, width, channels)`` with
+    ``training=True`` it adds uniform noise, with ``training=False`` it
+    rounds; either way it returns ``(quantised, likelihoods)``, both shaped
+    like the input.
 
     Examples
     --------
@@ -212,11 +214,15 @@ class GaussianConditional(keras.layers.Layer):
 
     Parameters
     ----------
+    distribution : {"gaussian", "laplace"}
+        The family of the conditional distributions (Laplace fits the
+        heavy tails of transform coefficients better).
     seed : int, optional
         Seed of the training noise.
 
-    Returns
-        ``(quantised, likelihoods)``, both shaped like the latents.
+    Notes
+    -----
+    Returns ``(quantised, likelihoods)``, both shaped like the latents.
 
     Examples
     --------
