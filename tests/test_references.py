@@ -17,7 +17,7 @@ DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 ARXIV_ID = re.compile(r"^\d{4}\.\d{4,5}$")
 # A work with neither a DOI nor an arXiv version (a PMLR or JMLR paper) is cited
 # by the stable URL of its publisher's page.
-PUBLISHER_URL = re.compile(r"^https://(proceedings\.mlr\.press|jmlr\.org|www\.jmlr\.org)/\S+$")
+PUBLISHER_URL = re.compile(r"^https://(proceedings\.mlr\.press|jmlr\.org|www\.jmlr\.org|www\.itu\.int)/\S+$")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
