@@ -586,6 +586,8 @@ def _child_environment():
     env.pop("TF_CONFIG", None)
     env.pop(runtime.RECORD_ENV, None)  # the workers record nothing into the benchmark's file
     env["CUDA_VISIBLE_DEVICES"] = ""  # CPU workers: the demonstration is the protocol, not speed
+    # gRPC honours http_proxy/grpc_proxy; the workers talk to each other on loopback, never through a proxy.
+    env["no_grpc_proxy"] = ",".join(filter(None, [env.get("no_grpc_proxy"), "127.0.0.1", "localhost"]))
     package_root = str(pathlib.Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join([package_root, *filter(None, [env.get("PYTHONPATH")])])
     return env
