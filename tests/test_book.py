@@ -62,12 +62,83 @@ def test_every_notebook_in_book_is_in_the_table_of_contents():
     assert on_disk == set(NOTEBOOKS)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_first_code_cell_installs_the_package_in_colab_from_the_configured_repository(path):
-    first = "".join(_code_cells(path)[0]["source"])
+def _colab_cell():
+    """The Colab cell as CONTRIBUTING.md gives it: the first ```python block after "The Colab cell"."""
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    block = re.search(r"```python\n(.*?)\n\s*```", text[text.index("The Colab cell"):], re.S).group(1)
+    lines = block.splitlines()
+    indent = min(len(line) - len(line.lstrip()) for line in lines if line.strip())
+    return "\n".join(line[indent:] for line in lines)
+
+
+def test_the_colab_cell_installs_from_the_configured_repository_and_keeps_tensorflow():
+    cell = _colab_cell()
     url = _config()["repository"]["url"]
-    assert 'find_spec("cnn_tutor") is None' in first
-    assert f"cnn-tutor @ git+{url}" in first
+    assert 'find_spec("cnn_tutor") is None' in cell
+    assert f"cnn-tutor @ git+{url}" in cell
+    assert '"-c", str(keep)' in cell and 'for name in ("tensorflow", "keras")' in cell
+    assert "check=True" not in cell and "raise RuntimeError" in cell
+    assert all(len(line) <= 100 for line in cell.splitlines())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_first_code_cell_is_the_colab_cell_of_contributing(path):
+    first = _code_cells(path)[0]
+    assert "".join(first["source"]) == _colab_cell(), (
+        "the first code cell differs from CONTRIBUTING.md's Colab cell: rewrite it in every chapter"
+    )
+    assert "hide-input" in first["metadata"].get("tags", []) and first["outputs"] == []
+
+
+_FAKE_PIP = """#!{python}
+import json, sys
+arguments = sys.argv[1:]
+constraints = open(arguments[arguments.index("-c") + 1]).read().split()
+json.dump({{"arguments": arguments, "constraints": constraints}}, open({log!r}, "w"))
+sys.stderr.write({stderr!r})
+sys.exit({status})
+"""
+
+
+def _run_colab_cell(tmp_path, monkeypatch, *, installed, status, stderr=""):
+    """Run the Colab cell here, with `cnn_tutor` missing (or not) and a stand-in for `python -m pip`."""
+    import importlib.util
+    import sys
+
+    log = tmp_path / "pip.json"
+    fake = tmp_path / "python"
+    fake.write_text(_FAKE_PIP.format(python=sys.executable, log=str(log), stderr=stderr, status=status))
+    fake.chmod(0o755)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: (real_find_spec(name, *args) if installed or name != "cnn_tutor" else None))
+    monkeypatch.setattr(sys, "executable", str(fake))
+    exec(compile(_colab_cell(), "colab-cell", "exec"), {})
+    return json.loads(log.read_text()) if log.exists() else None
+
+
+def test_colab_cell_pins_the_installed_tensorflow_and_keras(tmp_path, monkeypatch):
+    from importlib import metadata
+
+    call = _run_colab_cell(tmp_path, monkeypatch, installed=False, status=0)
+    assert call["arguments"][:4] == ["-m", "pip", "install", "-q"]
+    assert call["arguments"][-1] == f"cnn-tutor @ git+{_config()['repository']['url']}"
+    expected = [f"keras=={metadata.version('keras')}"]
+    try:
+        expected.insert(0, f"tensorflow=={metadata.version('tensorflow')}")
+    except metadata.PackageNotFoundError:  # tensorflow-cpu: nothing named tensorflow to pin
+        pass
+    assert call["constraints"] == expected
+
+
+def test_colab_cell_stops_with_pips_reason(tmp_path, monkeypatch):
+    reason = "ERROR: ResolutionImpossible: cnn-tutor requires tensorflow<2.22, the user requested tensorflow==2.99.0\n"
+    with pytest.raises(RuntimeError, match=r"Installing cnn_tutor failed \(pip exit status 1\):\n.*ResolutionImpossible"):
+        _run_colab_cell(tmp_path, monkeypatch, installed=False, status=1, stderr=reason)
+
+
+def test_colab_cell_does_nothing_where_the_package_is_installed(tmp_path, monkeypatch):
+    assert _run_colab_cell(tmp_path, monkeypatch, installed=True, status=1) is None
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
