@@ -14,6 +14,7 @@ import pathlib
 import re
 import shutil
 import threading
+from html import unescape
 
 import pytest
 import yaml
@@ -278,3 +279,104 @@ def test_page_renders_in_chromium(browser, site, entry):
         assert problems == []
     finally:
         page.close()
+
+
+# --- the Execution statistics page ---------------------------------------------
+
+RESULTS = sorted((ROOT / "book" / "_results").glob("*.json"))
+
+
+def test_the_statistics_page_has_results_files_for_chapters_of_this_book():
+    from cnn_tutor import bench
+
+    assert RESULTS, "book/_results/ holds no results file: run `python -m cnn_tutor.bench`"
+    chapters = {pathlib.Path(entry).name for entry in _toc_files()}
+    for path in RESULTS:
+        results = bench.load_results(path)
+        assert path.name == f"{results['profile']}-{results['device_key']}.json"
+        stale = {entry["chapter"] for entry in results["chapters"]} - chapters
+        assert not stale, f"{path.name} has results of chapters that are not in the book: {sorted(stale)}"
+
+
+def _toy_results(profile, device_key, chapters):
+    from cnn_tutor import bench
+
+    entries = []
+    for name, status, wall, figures in chapters:
+        entry = {key: None for key in bench._CHAPTER_KEYS} | {
+            "chapter": name, "title": name.title(), "status": status, "profile": profile, "wall_s": wall,
+            "time_target_s": 60, "time_met": None if wall is None else wall <= 60, "device": f"{device_key} device",
+            "device_kind": device_key, "backend": "jax" if device_key == "gpu" else "tensorflow", "cpu_model": "Toy CPU",
+            "logical_cpus": 2, "versions": {"python": "3.11.7", "keras": "3.15.1"}, "figures": figures,
+            "commit": "abc1234", "dirty": False,
+        }
+        if status == "projected":
+            entry["projection"] = {"reason": "too long on 2 cores", "epoch_seconds": [10.0, 14.0], "epochs": 30,
+                                   "fixed_seconds": 20.0, "projected_s": 380.0, "measured_with": "a probe"}
+        if status == "failed":
+            entry["error"] = "CellExecutionError: boom"
+        entries.append(entry)
+    return {"schema": bench.SCHEMA, "profile": profile, "device_key": device_key, "updated": "2026-12-01T00:00:00Z",
+            "note": f"toy {profile} run", "chapters": entries}
+
+
+def _figure(name, value, target=None, met=None, unit=""):
+    return {"name": name, "value": value, "unit": unit, "target": target, "met": met}
+
+
+def _sphinx_build(source, out):
+    """sphinx-build -W in a fresh interpreter (Sphinx registers its nodes once per process)."""
+    import subprocess
+    import sys
+
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-m", "sphinx", "-W", "-n", "-q", "-b", "html", str(source), str(out)],
+                          capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_statistics_directive_renders_the_runs_side_by_side(tmp_path):
+    """A small Sphinx project with the extension and two results files: every figure, target and verdict appears."""
+    source = tmp_path / "src"
+    (source / "book" / "_results").mkdir(parents=True)
+    (source / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\nextensions = ['execution_stats']\n"
+    )
+    (source / "index.rst").write_text("Toy\n===\n\n.. toctree::\n\n   book/alpha\n   book/beta\n   book/stats\n")
+    for name in ("alpha", "beta"):
+        (source / "book" / f"{name}.rst").write_text(f"{name.title()}\n{'=' * len(name)}\n")
+    (source / "book" / "stats.rst").write_text("Stats\n=====\n\n.. execution-statistics::\n")
+    quick = _toy_results("quick", "cpu", [
+        ("alpha", "ran", 12.34, [_figure("accuracy", 0.96123, ">= 0.95", True), _figure("ratio", 2.5)]),
+        ("beta", "failed", None, [_figure("psnr", 17.5, ">= 18", False, "dB")]),
+    ])
+    full = _toy_results("full", "gpu", [("alpha", "projected", None, [])])
+    for results in (full, quick):
+        path = source / "book" / "_results" / f"{results['profile']}-{results['device_key']}.json"
+        path.write_text(json.dumps(results))
+    build = _sphinx_build(source, tmp_path / "html")
+    assert build.returncode == 0, build.stderr[-3000:]
+    html = (tmp_path / "html" / "book" / "stats.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+    assert text.index("quick profile, CPU") < text.index("full profile, GPU")  # quick first, whatever the file order
+    assert "12.3 s (target <= 60 s: met)" in text
+    assert "0.9612 (target >= 0.95: met)" in text and " 2.5 " in text
+    assert "17.5 dB (target >= 18: MISSED)" in text and "FAILED (CellExecutionError: boom)" in text
+    assert ("projected 380 s: 12.0 s per epoch (measured over 2) x 30 epochs + 20.0 s; too long on 2 cores" in text)
+    assert "not run" in text  # beta has no full-profile entry
+    assert "cpu device" in text and "gpu device" in text and "jax" in text and "Keras 3.15.1" in text
+    assert "toy quick run" in text and "Toy CPU (2 logical CPUs)" in text and "abc1234" in text
+    assert 'href="alpha.html"' in html  # the chapters are linked
+    assert html.count('class="execution-statistics') >= 5
+
+
+def test_statistics_directive_refuses_a_malformed_results_file(tmp_path):
+    source = tmp_path / "src"
+    (source / "book" / "_results").mkdir(parents=True)
+    (source / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\nextensions = ['execution_stats']\n"
+    )
+    (source / "index.rst").write_text("Stats\n=====\n\n.. execution-statistics::\n")
+    (source / "book" / "_results" / "quick-cpu.json").write_text('{"schema": "other"}')
+    build = _sphinx_build(source, tmp_path / "html")
+    assert build.returncode != 0
+    assert "quick-cpu.json is not a results file of `python -m cnn_tutor.bench`" in build.stderr
