@@ -197,7 +197,14 @@ def test_every_citation_resolves():
 
 # --- the built book in a real browser ---------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# The browser: CNN_TUTOR_CHROMIUM (a Chromium executable, or "playwright" for Playwright's own
+# build, `python -m playwright install chromium`), else the system's chromium on PATH, else
+# Playwright's build if it is installed.
+CHROMIUM = os.environ.get("CNN_TUTOR_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+_NO_BROWSER = (
+    "Chromium is not installed (Debian: apt-get install chromium; Ubuntu: snap install chromium; "
+    "or Playwright's build: python -m playwright install chromium)"
+)
 
 
 @contextlib.contextmanager
@@ -218,19 +225,23 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def _missing_browser(message):
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + "; CI must install it first")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="module")
 def browser():
-    if CHROMIUM is None:
-        message = "Chromium is not installed (Debian/Ubuntu: apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + "; CI must install it first")
-        pytest.skip(message)
     if not (HTML / "index.html").exists():
         pytest.fail("the book is not built: run `make book` (or `make test`, which builds it) first")
     playwright_api = pytest.importorskip("playwright.sync_api")
+    executable = None if CHROMIUM in (None, "playwright") else CHROMIUM
     with playwright_api.sync_playwright() as playwright:
+        if executable is None and not pathlib.Path(playwright.chromium.executable_path).exists():
+            _missing_browser(_NO_BROWSER)
         instance = playwright.chromium.launch(
-            executable_path=CHROMIUM,
+            executable_path=executable,
             args=[
                 "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -380,3 +391,27 @@ def test_statistics_directive_refuses_a_malformed_results_file(tmp_path):
     build = _sphinx_build(source, tmp_path / "html")
     assert build.returncode != 0
     assert "quick-cpu.json is not a results file of `python -m cnn_tutor.bench`" in build.stderr
+
+
+@pytest.mark.browser
+def test_statistics_page_shows_every_chapter_of_every_run(browser, site):
+    """The page the book builds from book/_results: one column per results file, one time per chapter."""
+    from cnn_tutor import bench
+
+    runs = [bench.load_results(path) for path in RESULTS]
+    page = browser.new_page()
+    try:
+        page.goto(f"{site}/book/statistics.html", wait_until="networkidle")
+        header = page.evaluate(
+            "() => Array.from(document.querySelectorAll('table.execution-statistics-times thead th'))"
+            ".map(th => th.innerText.trim())")
+        assert header[1:] == [f"{r['profile']} profile, {r['device_key'].upper()}"
+                              for r in sorted(runs, key=lambda r: (r["profile"] != "quick", r["device_key"]))]
+        rows = page.evaluate(
+            "() => Array.from(document.querySelectorAll('table.execution-statistics-times tbody tr'))"
+            ".map(tr => Array.from(tr.querySelectorAll('td')).map(td => td.innerText.trim()))")
+        chapters = {entry["title"] for r in runs for entry in r["chapters"]}
+        assert {row[0] for row in rows} == chapters
+        assert page.locator("table.execution-statistics-chapter").count() == len(chapters)
+    finally:
+        page.close()
