@@ -272,7 +272,8 @@ def run_chapter(path, *, profile, timeout=900):
     facts = _probe_output(notebook.cells[-1]) if entry["status"] == "ran" else None
     if facts is None:  # the kernel is gone: what the benchmark's own process sees
         facts = environment_facts() | {"device": None, "device_kind": None, "profile": profile, "backend": None}
-    entry.update({key: facts[key] for key in ("device", "device_kind", "backend", "cpu_model", "logical_cpus", "versions")})
+    for key in ("device", "device_kind", "backend", "cpu_model", "logical_cpus", "versions"):
+        entry[key] = facts[key]
     if entry["status"] == "ran":
         entry["wall_s"] = round(seconds, 2)
         entry["time_met"] = None if target is None else seconds <= target
@@ -413,7 +414,9 @@ def record_projection(chapter, *, epoch_seconds, epochs, reason, fixed_seconds=0
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"`{name}` must say it in words (a non-empty string); received {text!r}.")
     if isinstance(epoch_seconds, (str, bytes)) or not hasattr(epoch_seconds, "__len__") or len(epoch_seconds) == 0:
-        raise ValueError(f"`epoch_seconds` must be a non-empty sequence of measured seconds; received {epoch_seconds!r}.")
+        raise ValueError(
+            f"`epoch_seconds` must be a non-empty sequence of measured seconds; received {epoch_seconds!r}."
+        )
     seconds = [_validation.check_float(f"epoch_seconds[{i}]", s, minimum=0.0) for i, s in enumerate(epoch_seconds)]
     epochs = _validation.check_int("epochs", epochs, minimum=1)
     fixed_seconds = _validation.check_float("fixed_seconds", fixed_seconds, minimum=0.0)
@@ -516,7 +519,8 @@ def main(argv=None):
     order = [path.stem for path in chapters(args.book)]
     results = _merge(out, args.profile, device_key, entries, fresh=args.fresh, note=args.note, order=order)
     total = sum(entry["wall_s"] for entry in entries if entry["wall_s"] is not None)
-    print(f"\n{len(entries)} chapter(s), {total:.1f} s, written to {out} ({len(results['chapters'])} chapter(s) in all)")
+    print(f"\n{len(entries)} chapter(s), {total:.1f} s, written to {out} "
+          f"({len(results['chapters'])} chapter(s) in all)")
     failed = [entry["chapter"] for entry in entries if entry["status"] == "failed"]
     if failed:
         print(f"chapters that failed: {', '.join(failed)}")

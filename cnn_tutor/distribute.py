@@ -666,7 +666,9 @@ def run_local_workers(num_workers=2, *, epochs=2, per_replica_batch=32, learning
             f"`num_train` must hold at least one global batch ({per_replica_batch} x {num_workers} workers = "
             f"{per_replica_batch * num_workers}); received {num_train}."
         )
-    profile = runtime.current_profile() if profile is None else _validation.check_choice("profile", profile, runtime.PROFILES)
+    if profile is None:
+        profile = runtime.current_profile()
+    _validation.check_choice("profile", profile, runtime.PROFILES)
     workers = [f"127.0.0.1:{port}" for port in _free_ports(num_workers)]
     indices = [*range(num_workers), *([None] if reference else [])]
     with tempfile.TemporaryDirectory(prefix="cnn_tutor_workers_") as scratch:

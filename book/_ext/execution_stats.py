@@ -30,7 +30,8 @@ _SHOWN_VERSIONS = ("tensorflow", "tensorflow-cpu", "keras", "jax", "torch", "num
 
 def _run_order(results):
     profile, device = results["profile"], results["device_key"]
-    return (_PROFILES.index(profile) if profile in _PROFILES else 9, _DEVICES.index(device) if device in _DEVICES else 9)
+    return (_PROFILES.index(profile) if profile in _PROFILES else 9,
+            _DEVICES.index(device) if device in _DEVICES else 9)
 
 
 def _label(results):
@@ -127,7 +128,7 @@ def _chapter_link(chapter, title):
 
 
 class ExecutionStatistics(SphinxDirective):
-    """Render the results files of ``book/_results`` (option ``results``: another folder, relative to the source root)."""
+    """Render the results files of ``book/_results`` (option ``results``: another folder, from the source root)."""
 
     has_content = False
     option_spec = {"results": directives.unchanged}
@@ -192,10 +193,9 @@ class ExecutionStatistics(SphinxDirective):
                 ["versions", *[_versions_text(entry["versions"]) if entry else "-" for entry in entries]],
             ]
             for figure_name in figure_names:
-                rows.append([figure_name, *[
-                    _figure_text(next((f for f in entry["figures"] if f["name"] == figure_name), None) if entry else None)
-                    for entry in entries
-                ]])
+                found = [next((f for f in entry["figures"] if f["name"] == figure_name), None) if entry else None
+                         for entry in entries]
+                rows.append([figure_name, *[_figure_text(figure) for figure in found]])
             output.append(_table(["", *labels], rows, classes=["execution-statistics-chapter"]))
         return output
 
