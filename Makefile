@@ -4,7 +4,8 @@
 #   make book    execute every chapter (cached) and build the HTML book into _build/html
 #   make test    package tests + doctests, nbval over every chapter, build and browse the book
 #   make lab     open the chapters in JupyterLab
-#   make bench   time every chapter (quick profile) and collect its figures in _build/bench.json
+#   make bench   time every chapter and collect its figures in book/_results/PROFILE-DEVICE.json
+#                (BENCH_PROFILE=full for the full profile; the execution statistics page shows them)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -61,8 +62,9 @@ test-book: setup
 lab: setup
 	$(BIN)/jupyter lab book
 
+BENCH_PROFILE ?= quick
 bench: setup
-	$(BIN)/python -m cnn_tutor.bench --out _build/bench.json
+	$(BIN)/python -m cnn_tutor.bench --profile $(BENCH_PROFILE)
 
 clean:
 	rm -rf _build

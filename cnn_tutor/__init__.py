@@ -16,17 +16,18 @@ Modules (one concern each):
 - :mod:`cnn_tutor.runtime`: set-up, profiles, budgets, recorded figures;
 - :mod:`cnn_tutor.report`: printing figures and tables whose numbers drift
   across machines, with their tolerances;
-- :mod:`cnn_tutor.data`: MNIST (bundled subset or the real loader), natural
-  images, degradations, ``tf.data`` pipelines;
+- :mod:`cnn_tutor.data`: MNIST (bundled subset, the original IDX files, or
+  the Keras loader), natural images, degradations, ``tf.data`` pipelines;
 - :mod:`cnn_tutor.metrics`: PSNR / SSIM and other image-quality figures;
 - :mod:`cnn_tutor.viz`: image grids and other figures;
 - :mod:`cnn_tutor.ops` and :mod:`cnn_tutor.shapes`: NumPy reference
   convolution and pooling, and their shape arithmetic;
 - :mod:`cnn_tutor.models`: Keras model builders, one module per family;
 - :mod:`cnn_tutor.distribute`: ``tf.distribute`` strategies over GPUs or
-  logical CPUs, for data-parallel training;
+  logical CPUs, and several worker processes, for data-parallel training;
 - :mod:`cnn_tutor.bench`: the benchmark that executes every chapter and
-  collects its recorded figures.
+  writes its recorded figures into the results files of the execution
+  statistics page.
 """
 
 import importlib

@@ -1,5 +1,9 @@
-"""Tests of cnn_tutor.data: MNIST sources, natural images, degradations."""
+"""Tests of cnn_tutor.data: MNIST sources (bundled, IDX files, Keras), natural images, degradations."""
 
+import gzip
+import hashlib
+import os
+import pathlib
 import socket
 
 import numpy as np
@@ -10,6 +14,20 @@ from cnn_tutor.data import mnist as mnist_module
 
 
 # --- MNIST ------------------------------------------------------------------
+
+# Where the real IDX files are, if anywhere: the variable as the tests found it, else the
+# project's shared folder beside the checkout. Only test_real_idx_files reads them.
+_REAL_MNIST_CANDIDATES = [
+    pathlib.Path(folder)
+    for folder in (os.environ.get("CNN_TUTOR_MNIST_DIR", "").strip(), pathlib.Path(__file__).resolve().parents[2] / "shared" / "mnist")
+    if str(folder)
+]
+
+
+@pytest.fixture(autouse=True)
+def _no_mnist_dir(monkeypatch):
+    """The tests choose the MNIST source themselves: a CNN_TUTOR_MNIST_DIR of the user's does not leak in."""
+    monkeypatch.delenv("CNN_TUTOR_MNIST_DIR", raising=False)
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +93,10 @@ def test_full_without_network_says_why_and_how_to_proceed(monkeypatch):
     assert "URL fetch failure" in message
     assert "~/.keras/datasets" in message
     assert "CNN_TUTOR_PROFILE=quick" in message and "source='bundled'" in message
+    # ... and how to give it the IDX files instead: the variable and the four file names.
+    assert "CNN_TUTOR_MNIST_DIR" in message
+    for name in data.IDX_FILES:
+        assert f"{name}.gz" in message
 
 
 def _network_reachable():
@@ -104,7 +126,7 @@ def test_corrupt_bundled_file_is_detected(monkeypatch):
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"source": "internet"}, ValueError, "`source` must be one of 'bundled', 'keras', None; received 'internet'"),
+        ({"source": "internet"}, ValueError, "`source` must be one of 'bundled', 'idx', 'keras', None; received 'internet'"),
         ({"profile": "fast"}, ValueError, "`profile` must be one of 'quick', 'full'; received 'fast'"),
         ({"test_per_class": 0}, ValueError, "`test_per_class` must be >= 1"),
         ({"test_per_class": 500}, ValueError, "`test_per_class` must be <= 499"),
@@ -115,6 +137,236 @@ def test_corrupt_bundled_file_is_detected(monkeypatch):
 def test_load_mnist_errors(kwargs, error, message):
     with pytest.raises(error, match=message):
         data.load_mnist(**{"source": "bundled", **kwargs})
+
+
+# --- MNIST from IDX files -----------------------------------------------------
+
+_TYPE_CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D, np.float64: 0x0E}
+
+
+def _idx_bytes(array, *, type_code=None):
+    """An IDX file written by hand from the format's definition: magic, big-endian sizes, big-endian values."""
+    array = np.asarray(array)
+    code = _TYPE_CODES[array.dtype.type] if type_code is None else type_code
+    header = bytes([0, 0, code, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    return header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+
+
+def _tiny_mnist_arrays(rng):
+    """Pixels and labels of a 12 + 5 digit toy MNIST (random pixels, labels cycling 0-9)."""
+    return {
+        "train-images-idx3-ubyte": rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte": (np.arange(12) % 10).astype(np.uint8),
+        "t10k-images-idx3-ubyte": rng.integers(0, 256, (5, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte": np.array([9, 0, 3, 3, 7], dtype=np.uint8),
+    }
+
+
+def _write_idx_folder(folder, arrays, *, compress, monkeypatch=None):
+    """Write the four files (.gz or unpacked); with ``monkeypatch``, declare their hashes the expected ones."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sums = {}
+    for name, array in arrays.items():
+        raw = _idx_bytes(array)
+        packed = gzip.compress(raw, mtime=0)
+        (folder / (f"{name}.gz" if compress else name)).write_bytes(packed if compress else raw)
+        sums[name] = (hashlib.sha256(packed).hexdigest(), hashlib.sha256(raw).hexdigest())
+    if monkeypatch is not None:
+        monkeypatch.setattr(mnist_module, "_IDX_SHA256", sums)
+    return sums
+
+
+@pytest.mark.parametrize(
+    ("array", "expected_header"),
+    [
+        (np.arange(6, dtype=np.uint8).reshape(2, 3), "0000080200000002" "00000003"),
+        (np.array([-2, 300, 7], dtype=np.int16), "00000b0100000003"),
+        (np.array([[0.5], [-1.25]], dtype=np.float32), "00000d0200000002" "00000001"),
+        (np.array([1e300], dtype=np.float64), "00000e0100000001"),
+    ],
+)
+def test_read_idx_parses_types_shapes_and_byte_order(array, expected_header):
+    raw = _idx_bytes(array)
+    assert raw[: len(expected_header) // 2].hex() == expected_header
+    parsed = data.read_idx(raw)
+    assert parsed.dtype == array.dtype and parsed.dtype.isnative and parsed.shape == array.shape
+    np.testing.assert_array_equal(parsed, array)
+
+
+def test_read_idx_by_hand_bytes_and_gzip(tmp_path):
+    # Two 2x2 images, written out byte by byte: magic 0x00000803, sizes 2, 2, 2, then 8 values.
+    raw = bytes.fromhex("00000803" "00000002" "00000002" "00000002") + bytes([0, 255, 1, 2, 3, 4, 5, 128])
+    expected = np.array([[[0, 255], [1, 2]], [[3, 4], [5, 128]]], dtype=np.uint8)
+    np.testing.assert_array_equal(data.read_idx(raw), expected)
+    (tmp_path / "images.gz").write_bytes(gzip.compress(raw))
+    (tmp_path / "images").write_bytes(raw)
+    np.testing.assert_array_equal(data.read_idx(tmp_path / "images.gz"), expected)
+    np.testing.assert_array_equal(data.read_idx(str(tmp_path / "images")), expected)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"\x00\x00\x08", r"is not an IDX file: its magic number is 0x3 byte\(s\)"),
+        (bytes.fromhex("01000801") + bytes(5), r"not an IDX file: its magic number is 0x01000801"),
+        (bytes.fromhex("00000a01") + bytes(5), r"not an IDX file: its magic number is 0x00000a01"),
+        (bytes.fromhex("00000800"), r"not an IDX file: its magic number is 0x00000800"),
+        (bytes.fromhex("00000803" "00000002"), r"truncated: its magic number announces 3 dimension\(s\), 16 header bytes, but the file has 8"),
+        (bytes.fromhex("00000801" "00000004") + bytes(3), r"truncated: its header announces shape \(4,\), 4 bytes of values, but 3 bytes"),
+        (bytes.fromhex("00000b01" "00000002") + bytes(3), r"truncated: its header announces shape \(2,\), 4 bytes of values, but 3 bytes"),
+        (bytes.fromhex("00000801" "00000002") + bytes(3), r"longer than its header says: .* 2 bytes of values, but 3 bytes"),
+        (b"\x1f\x8b" + bytes(10), r"is a damaged gzip file"),
+    ],
+)
+def test_read_idx_errors(raw, message):
+    with pytest.raises(ValueError, match=message):
+        data.read_idx(raw)
+
+
+def test_read_idx_error_names_the_file_and_type(tmp_path):
+    bad = tmp_path / "train-labels-idx1-ubyte"
+    bad.write_bytes(bytes.fromhex("00000801" "0000000a") + bytes(9))
+    with pytest.raises(ValueError, match=f"the IDX file {bad} is truncated"):
+        data.read_idx(bad)
+    with pytest.raises(TypeError, match="`file` must be a path or bytes; received int"):
+        data.read_idx(3)
+
+
+@pytest.mark.parametrize("compress", [True, False], ids=["gz", "unpacked"])
+def test_load_mnist_from_idx_files(tmp_path, monkeypatch, compress, capsys):
+    arrays = _tiny_mnist_arrays(np.random.default_rng(0))
+    _write_idx_folder(tmp_path, arrays, compress=compress, monkeypatch=monkeypatch)
+    mnist = data.load_mnist("idx", path=tmp_path)
+    assert capsys.readouterr().out == f"MNIST: real MNIST from the IDX files in {tmp_path}, 12 train / 5 test images\n"
+    assert mnist.source == "idx" and mnist.x_train.shape == (12, 28, 28, 1) and mnist.x_test.shape == (5, 28, 28, 1)
+    assert mnist.x_train.dtype == np.float32 and mnist.y_test.dtype == np.int64
+    np.testing.assert_array_equal(mnist.x_train[..., 0] * 255, arrays["train-images-idx3-ubyte"])
+    np.testing.assert_array_equal(mnist.x_test[3, 5, 7, 0], arrays["t10k-images-idx3-ubyte"][3, 5, 7] / np.float32(255))
+    assert mnist.y_train.tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1] and mnist.y_test.tolist() == [9, 0, 3, 3, 7]
+
+
+def test_the_folder_can_come_from_the_environment_and_the_full_profile_uses_it(tmp_path, monkeypatch):
+    _write_idx_folder(tmp_path, _tiny_mnist_arrays(np.random.default_rng(1)), compress=True, monkeypatch=monkeypatch)
+
+    def real_loader_called():
+        raise LookupError("the Keras loader was asked")
+
+    monkeypatch.setattr(mnist_module, "_load_keras", real_loader_called)
+    with pytest.raises(ValueError, match="`source='idx'` needs the folder .* pass `path=FOLDER` or set the environment variable CNN_TUTOR_MNIST_DIR"):
+        data.load_mnist("idx", verbose=False)
+    with pytest.raises(LookupError):  # full profile, no variable: the Keras loader
+        data.load_mnist(profile="full", verbose=False)
+    monkeypatch.setenv("CNN_TUTOR_MNIST_DIR", str(tmp_path))
+    assert data.load_mnist("idx", verbose=False).y_test.tolist() == [9, 0, 3, 3, 7]
+    assert data.load_mnist(profile="full", verbose=False).source == "idx"
+    assert data.load_mnist(profile="quick", verbose=False).source == "bundled"  # quick never reads the files
+    assert data.load_mnist(path=tmp_path, profile="quick", verbose=False).source == "idx"  # a path means idx
+
+
+def test_a_recompressed_gz_is_accepted_by_its_content(tmp_path, monkeypatch):
+    arrays = _tiny_mnist_arrays(np.random.default_rng(2))
+    _write_idx_folder(tmp_path, arrays, compress=True, monkeypatch=monkeypatch)
+    name = "t10k-labels-idx1-ubyte"
+    regzipped = gzip.compress(_idx_bytes(arrays[name]), compresslevel=1, mtime=12345)
+    assert hashlib.sha256(regzipped).hexdigest() != mnist_module._IDX_SHA256[name][0]
+    (tmp_path / f"{name}.gz").write_bytes(regzipped)
+    assert data.load_mnist("idx", path=tmp_path, verbose=False).y_test.tolist() == [9, 0, 3, 3, 7]
+
+
+def test_published_hashes_refuse_other_files(tmp_path):
+    """With the real MNIST sums, a folder of other files (of the right format) is refused, naming both sums."""
+    _write_idx_folder(tmp_path, _tiny_mnist_arrays(np.random.default_rng(3)), compress=True)
+    with pytest.raises(data.MnistUnavailableError) as info:
+        data.load_mnist("idx", path=tmp_path, verbose=False)
+    message = str(info.value)
+    assert "is not the original MNIST file train-images-idx3-ubyte: its SHA-256 is" in message
+    assert "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609 (the published .gz)" in message
+
+
+def test_a_changed_byte_is_a_hash_mismatch(tmp_path, monkeypatch):
+    arrays = _tiny_mnist_arrays(np.random.default_rng(4))
+    sums = _write_idx_folder(tmp_path, arrays, compress=False, monkeypatch=monkeypatch)
+    damaged = tmp_path / "train-labels-idx1-ubyte"
+    content = bytearray(damaged.read_bytes())
+    content[-1] ^= 1
+    damaged.write_bytes(bytes(content))
+    with pytest.raises(data.MnistUnavailableError, match=f"{damaged} is not the original MNIST file .* expected {sums['train-labels-idx1-ubyte'][1]}"):
+        data.load_mnist("idx", path=tmp_path, verbose=False)
+
+
+def test_missing_files_are_listed_with_how_to_provide_them(tmp_path, monkeypatch):
+    arrays = _tiny_mnist_arrays(np.random.default_rng(5))
+    _write_idx_folder(tmp_path, arrays, compress=True, monkeypatch=monkeypatch)
+    (tmp_path / "t10k-images-idx3-ubyte.gz").unlink()
+    (tmp_path / "train-labels-idx1-ubyte.gz").unlink()
+    monkeypatch.setenv("CNN_TUTOR_MNIST_DIR", str(tmp_path))
+    with pytest.raises(data.MnistUnavailableError) as info:
+        data.load_mnist(profile="full", verbose=False)
+    message = str(info.value)
+    assert f"the folder named by CNN_TUTOR_MNIST_DIR ({tmp_path}) lacks train-labels-idx1-ubyte, t10k-images-idx3-ubyte" in message
+    assert "set CNN_TUTOR_MNIST_DIR to it" in message and "t10k-labels-idx1-ubyte.gz" in message
+    with pytest.raises(data.MnistUnavailableError, match=r"the folder given as `path` \(.*nowhere\) is not a folder"):
+        data.load_mnist("idx", path=tmp_path / "nowhere", verbose=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "array", "message"),
+    [
+        ("train-images-idx3-ubyte", np.zeros((12, 28, 27), np.uint8), r"does not hold MNIST images: received uint8 of shape \(12, 28, 27\), expected \(n, 28, 28\)"),
+        ("train-images-idx3-ubyte", np.zeros((12, 784), np.uint8), r"does not hold MNIST images: received uint8 of shape \(12, 784\)"),
+        ("t10k-images-idx3-ubyte", np.zeros((5, 28, 28), np.float32), r"does not hold MNIST images: received float32"),
+        ("t10k-labels-idx1-ubyte", np.array([1, 2, 10, 3, 4], np.uint8), r"does not hold MNIST labels: .* expected \(n,\) unsigned bytes 0-9"),
+        ("t10k-labels-idx1-ubyte", np.arange(4, dtype=np.uint8), r"t10k-images holds 5 images but t10k-labels holds 4 labels"),
+    ],
+)
+def test_idx_files_of_the_wrong_kind_are_refused(tmp_path, monkeypatch, name, array, message):
+    arrays = {**_tiny_mnist_arrays(np.random.default_rng(6)), name: array}
+    _write_idx_folder(tmp_path, arrays, compress=True, monkeypatch=monkeypatch)
+    with pytest.raises(data.MnistUnavailableError, match=message):
+        data.load_mnist("idx", path=tmp_path, verbose=False)
+
+
+def test_a_truncated_file_with_a_matching_hash_is_still_refused(tmp_path, monkeypatch):
+    arrays = _tiny_mnist_arrays(np.random.default_rng(7))
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(_idx_bytes(arrays.pop("t10k-images-idx3-ubyte"))[:-10])
+    sums = _write_idx_folder(tmp_path, arrays, compress=True)
+    sums["t10k-images-idx3-ubyte"] = ("0" * 64, hashlib.sha256((tmp_path / "t10k-images-idx3-ubyte").read_bytes()).hexdigest())
+    monkeypatch.setattr(mnist_module, "_IDX_SHA256", sums)
+    with pytest.raises(data.MnistUnavailableError, match=r"t10k-images-idx3-ubyte is truncated: .* 3,920 bytes of values, but 3,910"):
+        data.load_mnist("idx", path=tmp_path, verbose=False)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"source": "bundled", "path": "."}, ValueError, r"`path` is the folder of the IDX files, so it goes with `source='idx'` .* received source='bundled'"),
+        ({"source": "keras", "path": "."}, ValueError, r"received source='keras'"),
+        ({"source": "idx", "path": 3}, TypeError, r"`path` must be a folder \(str or path-like\); received int"),
+    ],
+)
+def test_idx_argument_errors(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        data.load_mnist(verbose=False, **kwargs)
+
+
+def _real_mnist_folder():
+    for folder in _REAL_MNIST_CANDIDATES:
+        if all((folder / f"{name}.gz").is_file() or (folder / name).is_file() for name in data.IDX_FILES):
+            return folder
+    return None
+
+
+def test_real_idx_files():
+    """The real MNIST through the IDX source: the published hashes, sizes and label counts."""
+    folder = _real_mnist_folder()
+    if folder is None:
+        pytest.skip("the real MNIST IDX files are not here (set CNN_TUTOR_MNIST_DIR to their folder to run this test)")
+    mnist = data.load_mnist("idx", path=folder, verbose=False)
+    assert mnist.x_train.shape == (60000, 28, 28, 1) and mnist.x_test.shape == (10000, 28, 28, 1)
+    assert np.bincount(mnist.y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert np.bincount(mnist.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert mnist.y_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert mnist.x_train.min() == 0.0 and mnist.x_train.max() == 1.0
 
 
 # --- natural images ---------------------------------------------------------

@@ -161,3 +161,97 @@ print(json.dumps(out))
     np.testing.assert_allclose(two, one, rtol=1e-10)
     assert out["classifier"] < 1e-10 and out["denoiser"] < 1e-10
     assert out["moved"] > 1e-3  # the models did train
+
+
+# --- scaling with the replicas ------------------------------------------------
+
+
+def test_global_batch_grows_with_the_replicas():
+    assert distribute.global_batch_size(64, 1) == 64
+    assert distribute.global_batch_size(64, 8) == 512
+    assert distribute.global_batch_size(16, distribute.make_strategy(["/cpu:0"])) == 16
+
+
+def test_learning_rate_scales_linearly_with_the_replicas():
+    assert distribute.scaled_learning_rate(0.01, 4) == pytest.approx(0.04)
+    assert distribute.scaled_learning_rate(0.1, 3, reference_replicas=6) == pytest.approx(0.05)
+    assert distribute.scaled_learning_rate(0.001, distribute.single_device_strategy("/cpu:0")) == pytest.approx(0.001)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: distribute.global_batch_size(0, 2), ValueError, r"`per_replica_batch` must be >= 1; received 0"),
+        (lambda: distribute.global_batch_size(8.0, 2), TypeError, r"`per_replica_batch` must be an integer"),
+        (lambda: distribute.global_batch_size(8, 0), ValueError, r"`strategy` must be >= 1; received 0"),
+        (lambda: distribute.global_batch_size(8, True), TypeError, r"`strategy` must be a tf.distribute.Strategy or a number of replicas; received True"),
+        (lambda: distribute.global_batch_size(8, "mirrored"), TypeError, r"`strategy` must be a tf.distribute.Strategy .*received str"),
+        (lambda: distribute.scaled_learning_rate(-0.1, 2), ValueError, r"`learning_rate` must be > 0; received -0.1"),
+        (lambda: distribute.scaled_learning_rate(0.1, 2, reference_replicas=0), ValueError, r"`reference_replicas` must be >= 1"),
+    ],
+)
+def test_scaling_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+# --- several workers ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("workers", "index", "message"),
+    [
+        ("127.0.0.1:1234", 0, r"`workers` must be a non-empty list of 'host:port' addresses"),
+        ([], 0, r"`workers` must be a non-empty list"),
+        (["127.0.0.1:1234", "localhost"], 0, r"`workers\[1\]` must be a 'host:port' address; received 'localhost'"),
+        (["127.0.0.1:1234", "127.0.0.1:x"], 0, r"`workers\[1\]` must be a 'host:port' address"),
+        (["127.0.0.1:1234"], 1, r"`index` must be < len\(workers\) \(1\); received 1"),
+    ],
+)
+def test_setup_multi_worker_argument_errors(workers, index, message):
+    with pytest.raises(ValueError, match=message):
+        distribute.setup_multi_worker(workers, index)
+
+
+def test_multi_worker_strategy_after_setup_is_a_clear_error(monkeypatch):
+    """This process has run TensorFlow ops already (the module's setup), so collectives can no longer be configured."""
+    monkeypatch.setenv("TF_CONFIG", "")  # restored afterwards: setup_multi_worker writes it
+    with pytest.raises(RuntimeError) as info:
+        distribute.setup_multi_worker(["127.0.0.1:1", "127.0.0.1:2"], 0, verbose=False)
+    message = str(info.value)
+    assert "Collective ops must be configured at program startup" in message
+    assert "must be created before anything else in the process initialises TensorFlow" in message
+    assert "run_local_workers()" in message
+
+
+def test_run_local_workers_errors():
+    with pytest.raises(ValueError, match=r"`num_train` must hold at least one global batch \(32 x 2 workers = 64\); received 50"):
+        distribute.run_local_workers(2, num_train=50)
+    with pytest.raises(ValueError, match=r"`dtype` must be one of 'float32', 'float64'"):
+        distribute.run_local_workers(2, dtype="float16")
+    with pytest.raises(ValueError, match=r"`learning_rate` must be > 0"):
+        distribute.run_local_workers(2, learning_rate=0)
+
+
+def test_two_workers_on_loopback_train_as_one_device():
+    """A real MultiWorkerMirroredStrategy run: two processes joined over 127.0.0.1, plus a one-process reference.
+
+    In float64 the only difference between the workers' all-reduced training and
+    the single process with the same global batch is the order of the sums, so a
+    wrong shard (both workers on the same half), a missing all-reduce (workers
+    drifting apart) or a wrong loss scale (the gradient off by the factor 2) fails.
+    """
+    run = distribute.run_local_workers(2, epochs=2, per_replica_batch=16, num_train=128, learning_rate=0.002,
+                                       dtype="float64", profile="quick", timeout=400)
+    assert [worker.index for worker in run.workers] == [0, 1] and run.reference.index is None
+    for result in (*run.workers, run.reference):
+        assert result.global_batch_size == 32 and result.learning_rate == pytest.approx(0.004)
+        assert len(result.losses) == 2 and result.losses[1] < result.losses[0]
+    assert [worker.num_replicas for worker in run.workers] == [2, 2] and run.reference.num_replicas == 1
+    np.testing.assert_allclose(run.workers[1].losses, run.workers[0].losses, rtol=1e-12)
+    np.testing.assert_allclose(run.workers[0].losses, run.reference.losses, rtol=1e-10)
+    assert run.worker_difference() < 1e-12
+    assert run.reference_difference() < 1e-10
+    assert run.workers[0].test_accuracy == pytest.approx(run.reference.test_accuracy, abs=1e-3)
+    initial = classifier.build_classifier(filters=(8, 16), dense_units=32, seed=0, compile=False).get_weights()
+    assert distribute._weights_difference(run.workers[0].weights, initial) > 1e-3  # they did train
