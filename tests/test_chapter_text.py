@@ -56,6 +56,7 @@ REWRITTEN_ELSEWHERE_FOR_NOW = (
     "book/keras_models",
     "book/generation",
     "book/reconstruction",
+    "book/photographs",
     "book/future",
     "book/faq",
 )
