@@ -7,6 +7,9 @@ import pytest
 
 # Keep TensorFlow's C++ logging quiet before any test imports it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# The tests run the quick profile everywhere: on a GPU machine the default would be `full`,
+# which needs the real MNIST (tests that check the default rule remove this themselves).
+os.environ["CNN_TUTOR_PROFILE"] = "quick"
 
 import matplotlib  # noqa: E402
 
@@ -60,3 +63,20 @@ def tiny_mnist():
         source="toy",
         description="toy",
     )
+
+
+@pytest.fixture
+def tensorflow_backend():
+    """Skip the test unless Keras runs on TensorFlow: it is about TensorFlow itself (tf.data, tf.distribute...)."""
+    from cnn_tutor import _backend
+
+    if not _backend.use_tensorflow():
+        pytest.skip(f"a TensorFlow lesson; this run uses the {_backend.name()!r} backend of Keras")
+
+
+@pytest.fixture
+def backend():
+    """The Keras backend of this test run ("tensorflow", "jax"...)."""
+    from cnn_tutor import _backend
+
+    return _backend.name()

@@ -3,7 +3,9 @@
 - ``mnist``: :func:`load_mnist` (bundled subset or the real loader);
 - ``images``: :func:`load_image`, photographs from ``skimage.data``;
 - ``degrade``: noise, masks and downsampling with a seed;
-- ``pipelines``: ``tf.data`` input pipelines (shuffle, batch, cache, prefetch);
+- ``pipelines``: input pipelines for ``fit`` (``tf.data`` on TensorFlow, a
+  ``keras.utils.PyDataset`` on other backends), imported on first use,
+  since they import Keras;
 - ``detection``: synthetic detection canvases of real digits with boxes;
 - ``patches``: training patches from natural images and a held-out image.
 
@@ -13,12 +15,15 @@ Every function returns images in the book's convention: float32
 
 from cnn_tutor.data.degrade import add_gaussian_noise, add_salt_pepper_noise, downsample, mask_random_boxes
 from cnn_tutor.data.detection import DetectionSet, ink_box, make_detection_set
-from cnn_tutor.data.images import NATURAL_IMAGES, load_image, load_images
+from cnn_tutor.data.images import NATURAL_IMAGES, load_image
 from cnn_tutor.data.mnist import MNIST, SOURCES, MnistUnavailableError, load_mnist
 from cnn_tutor.data.patches import PatchSplit, extract_patches, make_patch_split
-from cnn_tutor.data.pipelines import make_dataset, make_mnist_datasets
+
+# The pipelines import Keras (and so the backend); the rest of the package's data is NumPy.
+_LAZY = {"ArrayDataset": "pipelines", "make_dataset": "pipelines", "make_mnist_datasets": "pipelines"}
 
 __all__ = [
+    "ArrayDataset",
     "DetectionSet",
     "MNIST",
     "NATURAL_IMAGES",
@@ -29,7 +34,6 @@ __all__ = [
     "downsample",
     "ink_box",
     "load_image",
-    "load_images",
     "load_mnist",
     "make_dataset",
     "make_detection_set",
@@ -39,3 +43,17 @@ __all__ = [
     "extract_patches",
     "make_patch_split",
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"cnn_tutor.data.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

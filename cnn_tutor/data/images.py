@@ -9,7 +9,7 @@ import numpy as np
 
 from cnn_tutor import _validation
 
-__all__ = ["NATURAL_IMAGES", "load_image", "load_images"]
+__all__ = ["NATURAL_IMAGES", "load_image"]
 
 #: Photographs that ``skimage.data`` ships (no download) and what they show.
 NATURAL_IMAGES = {
@@ -83,16 +83,3 @@ def load_image(name, *, grayscale=False, size=None):
         width = _validation.check_int("size[1]", size[1], minimum=1)
         image = skimage.transform.resize(image, (height, width, image.shape[-1]), anti_aliasing=True)
     return np.clip(image, 0.0, 1.0).astype(np.float32)
-
-
-def load_images(names, *, grayscale=True, size=128):
-    """Load several photographs at one size as a batch ``(n, size, size, channels)``.
-
-    Examples
-    --------
-    >>> load_images(["camera", "coins"], size=32).shape
-    (2, 32, 32, 1)
-    """
-    if isinstance(names, str):
-        raise TypeError(f"`names` must be a list of image names; received the string {names!r}.")
-    return np.stack([load_image(name, grayscale=grayscale, size=size) for name in names])
