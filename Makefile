@@ -2,7 +2,8 @@
 # requirements.txt or pyproject.toml change).
 #
 #   make book    execute every chapter (cached) and build the HTML book into _build/html
-#   make test    package tests + doctests, nbval over every chapter, build and browse the book
+#   make test    package tests + doctests (TensorFlow, then JAX), nbval over every chapter,
+#                build and browse the book
 #   make lab     open the chapters in JupyterLab
 #   make bench   time every chapter (quick profile) and collect its figures in _build/bench.json
 
@@ -38,8 +39,11 @@ book: setup
 # the book is then built from those verified outputs without executing again.
 test: test-package test-notebooks test-book
 
+# The package tests twice: on TensorFlow (the book's backend), then on JAX in a fresh
+# pytest process (tests of TensorFlow lessons skip there, saying why).
 test-package: setup
 	$(OFFLINE) $(BIN)/python -m pytest -m "not notebooks and not browser"
+	KERAS_BACKEND=jax $(OFFLINE) $(BIN)/python -m pytest -m "not notebooks and not browser"
 
 test-notebooks: setup
 	$(OFFLINE) $(BIN)/python -m pytest --nbval --nbval-current-env \

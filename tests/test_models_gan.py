@@ -96,6 +96,23 @@ def test_one_train_step_updates_both_networks_with_one_optimizer(digits):
     assert set(run.history) == {"d_loss", "g_loss", "d_real", "d_fake"}
 
 
+def test_a_smaller_discriminator_learning_rate_scales_its_step(digits):
+    steps = {}
+    for rate in (2e-4, 2e-5):
+        model = _tiny_gan(discriminator_learning_rate=rate)
+        nets = model.generator, model.discriminator
+        before = [[np.asarray(w) for w in net.trainable_weights] for net in nets]  # not the batch-norm statistics
+        training.fit(model, digits[:8], epochs=1, batch_size=8, shuffle=False)
+        steps[rate] = [[np.asarray(new) - old for new, old in zip(net.trainable_weights, start)]
+                       for net, start in zip(nets, before)]
+    for a, b in zip(steps[2e-4][0], steps[2e-5][0]):  # the generator's step is the same
+        np.testing.assert_allclose(b, a, atol=1e-7)
+    moved = [(a, b) for a, b in zip(steps[2e-4][1], steps[2e-5][1]) if np.abs(a).max() > 0]
+    assert moved
+    for a, b in moved:  # the discriminator's is ten times smaller (Adam's step is proportional to it)
+        np.testing.assert_allclose(b, a / 10, atol=1e-7)
+
+
 def test_train_step_reports_losses_and_grid(digits):
     model = _tiny_gan()
     noise = np.random.default_rng(0).standard_normal((4, 8)).astype(np.float32)

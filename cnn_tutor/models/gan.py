@@ -13,7 +13,9 @@ convolutional classifier "real or generated".  :class:`DCGAN` is a
 One forward pass serves both losses, and each network takes an Adam step on
 its own loss (simultaneous updates).  Both networks share one Adam optimizer:
 Adam updates every weight from its own gradient and moments, so one optimizer
-over both networks with the same settings is the same as one per network.
+over both networks is the same as one per network with the same settings; a
+smaller learning rate for the discriminator scales its update (Adam's step is
+proportional to the learning rate), as a second optimizer would.
 ``train_step`` is written for the TensorFlow backend (``tf.GradientTape``)
 and for JAX (``jax.vjp`` on a stateless pass); both compute the same losses
 (:meth:`DCGAN.losses`), and the tests check they agree.  PyTorch is not
@@ -196,6 +198,9 @@ class DCGAN(keras.Model):
     label_smoothing : float
         The discriminator's target for real images is ``1 - label_smoothing``
         (one-sided label smoothing, Salimans et al. 2016); fakes keep 0.
+    discriminator_lr_scale : float
+        The discriminator's learning rate relative to the optimizer's (the
+        generator's): its update is multiplied by this.
     seed : int, optional
         Seed of the noise drawn in ``train_step`` (``None``: the runtime's).
     **kwargs
@@ -210,12 +215,15 @@ class DCGAN(keras.Model):
     images.  Calling the model on noise returns generated images in [-1, 1].
     """
 
-    def __init__(self, generator, discriminator, *, label_smoothing=0.1, seed=None, **kwargs):
+    def __init__(self, generator, discriminator, *, label_smoothing=0.1, discriminator_lr_scale=1.0, seed=None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(generator.input_shape[-1])
         self.label_smoothing = _validation.check_float("label_smoothing", label_smoothing, minimum=0.0, maximum=0.5)
+        self.discriminator_lr_scale = _validation.check_float("discriminator_lr_scale", discriminator_lr_scale,
+                                                              minimum=0.0)
         self.seed = runtime.resolve_seed(seed)
         self.noise_seed = keras.random.SeedGenerator(self.seed)
         self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
@@ -288,7 +296,12 @@ class DCGAN(keras.Model):
         g_vars, d_vars = self.generator.trainable_weights, self.discriminator.trainable_weights
         g_grads = g_tape.gradient(g_loss, g_vars)
         d_grads = d_tape.gradient(d_loss, d_vars)
+        scale = self.discriminator_lr_scale
+        before = [tf.identity(v.value) for v in d_vars] if scale != 1.0 else None
         self.optimizer.apply([*g_grads, *d_grads], [*g_vars, *d_vars])
+        if before is not None:  # the discriminator's own learning rate: scale its step
+            for variable, old in zip(d_vars, before):
+                variable.assign(old + scale * (variable.value - old))
         return self._report(d_loss, g_loss, real_logits, fake_logits)
 
     def _train_step_jax(self, state, data):
@@ -311,7 +324,12 @@ class DCGAN(keras.Model):
         # Each network's gradient comes from its own loss.
         generator_ids = {id(v) for v in self.generator.trainable_variables}
         grads = [g if id(v) in generator_ids else d for v, g, d in zip(self.trainable_variables, g_grads, d_grads)]
-        trainable, optimizer_variables = self.optimizer.stateless_apply(optimizer_variables, grads, trainable)
+        updated, optimizer_variables = self.optimizer.stateless_apply(optimizer_variables, grads, trainable)
+        scale = self.discriminator_lr_scale
+        if scale != 1.0:  # the discriminator's own learning rate: scale its step
+            updated = [new if id(v) in generator_ids else old + scale * (new - old)
+                       for v, old, new in zip(self.trainable_variables, trainable, updated)]
+        trainable = updated
         with keras.StatelessScope(state_mapping=list(zip(self.metrics_variables, metrics_variables))) as scope:
             logs = self._report(d_loss, g_loss, real_logits, fake_logits)
         metrics_variables = [scope.get_current_value(v) for v in self.metrics_variables]
@@ -324,6 +342,7 @@ class DCGAN(keras.Model):
             "generator": keras.saving.serialize_keras_object(self.generator),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "label_smoothing": self.label_smoothing,
+            "discriminator_lr_scale": self.discriminator_lr_scale,
             "seed": self.seed,
         }
 
@@ -344,6 +363,7 @@ def build_dcgan(
     dense_units=256,
     dropout=0.0,
     learning_rate=2e-4,
+    discriminator_learning_rate=None,
     beta_1=0.5,
     label_smoothing=0.1,
     seed=None,
@@ -365,6 +385,9 @@ def build_dcgan(
         Dropout of the discriminator.
     learning_rate, beta_1 : float
         Settings of the Adam optimizer of both networks.
+    discriminator_learning_rate : float, optional
+        A different learning rate for the discriminator (default:
+        ``learning_rate``).
     label_smoothing : float
         The discriminator's target for real images is ``1 - label_smoothing``
         (one-sided label smoothing, Salimans et al. 2016).
@@ -385,6 +408,10 @@ def build_dcgan(
     latent_dim = _validation.check_int("latent_dim", latent_dim, minimum=1)
     seed = runtime.resolve_seed(seed)
     learning_rate = _validation.check_float("learning_rate", learning_rate, minimum=0.0)
+    if discriminator_learning_rate is None:
+        discriminator_learning_rate = learning_rate
+    discriminator_learning_rate = _validation.check_float("discriminator_learning_rate", discriminator_learning_rate,
+                                                          minimum=0.0)
     beta_1 = _validation.check_float("beta_1", beta_1, minimum=0.0, maximum=1.0)
     generator = build_generator(
         latent_dim, image_shape, base_filters=generator_filters, dense_units=dense_units, seed=seed
@@ -392,7 +419,9 @@ def build_dcgan(
     discriminator = build_discriminator(
         image_shape, base_filters=discriminator_filters, dense_units=dense_units, dropout=dropout, seed=seed + 1
     )
-    gan = DCGAN(generator, discriminator, label_smoothing=label_smoothing, seed=seed, name="dcgan")
+    scale = discriminator_learning_rate / learning_rate if learning_rate > 0 else 1.0
+    gan = DCGAN(generator, discriminator, label_smoothing=label_smoothing, discriminator_lr_scale=scale, seed=seed,
+                name="dcgan")
     gan.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1))
     return gan
 
