@@ -80,3 +80,19 @@ def backend():
     from cnn_tutor import _backend
 
     return _backend.name()
+
+
+# Doctests of TensorFlow lessons (tf.distribute, tf.function and XLA, the TensorFlow profiler) run on
+# the TensorFlow backend only; under another backend they are skipped, saying why.
+_TENSORFLOW_DOCTESTS = ("cnn_tutor.distribute.", "cnn_tutor.models.compiled_step.", "cnn_tutor.cost.profile_flops")
+
+
+def pytest_collection_modifyitems(config, items):
+    from cnn_tutor import _backend
+
+    if _backend.use_tensorflow():
+        return
+    skip = pytest.mark.skip(reason=f"a TensorFlow lesson; this run uses the {_backend.name()!r} backend of Keras")
+    for item in items:
+        if item.name.startswith(_TENSORFLOW_DOCTESTS):
+            item.add_marker(skip)

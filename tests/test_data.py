@@ -137,7 +137,8 @@ def test_load_image_grayscale_and_batch():
     ("call", "error", "message"),
     [
         (lambda: data.load_image("lena"), ValueError, "`name` must be one of .*received 'lena'"),
-        (lambda: data.load_image("camera", size=0), ValueError, r"`size\[0\]` must be >= 1"),
+        (lambda: data.load_image("camera", size=0), ValueError, r"`size` must be >= 1; received 0"),
+        (lambda: data.load_image("camera", size=(4, 0)), ValueError, r"`size\[1\]` must be >= 1"),
         (lambda: data.load_image("camera", size=(1, 2, 3)), ValueError, "`size` must be an int or a"),
     ],
 )

@@ -75,11 +75,6 @@ def load_image(name, *, grayscale=False, size=None):
     if image.ndim == 2:
         image = image[..., None]
     if size is not None:
-        if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
-            size = (size, size)
-        if len(size) != 2:
-            raise ValueError(f"`size` must be an int or a (height, width) pair; received {size!r}.")
-        height = _validation.check_int("size[0]", size[0], minimum=1)
-        width = _validation.check_int("size[1]", size[1], minimum=1)
+        height, width = _validation.int_pair("size", size, minimum=1)
         image = skimage.transform.resize(image, (height, width, image.shape[-1]), anti_aliasing=True)
     return np.clip(image, 0.0, 1.0).astype(np.float32)

@@ -22,6 +22,7 @@ directions chapters.
 """
 
 import pathlib
+import types
 import typing
 
 import keras
@@ -55,7 +56,7 @@ class TrainingRun(typing.NamedTuple):
     #: The epoch training started from (0, or where a checkpoint stopped).
     initial_epoch: int = 0
     #: ``epoch -> images`` in [0, 1]: fixed-noise samples after each epoch (DCGAN; empty otherwise).
-    grids: dict = {}
+    grids: typing.Mapping = types.MappingProxyType({})
 
     @property
     def final_epoch(self):
