@@ -23,7 +23,7 @@ Profiles
 choice; so does ``setup(profile=...)``.
 
 The set-up works on every Keras backend (``KERAS_BACKEND``; TensorFlow is the
-book's default) and names it in the banner and in :attr:`Runtime.versions`,
+book's default) and names it in the banner and in ``Runtime.versions``,
 which every recorded figure carries.
 
 Used by every chapter.

@@ -112,6 +112,7 @@ class ArrayDataset(keras.utils.PyDataset):
         return math.ceil(self.num_examples / self.batch_size)
 
     def __getitem__(self, index):
+        """Batch ``index`` of the epoch: ``(inputs,)`` or ``(inputs, targets)``."""
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} of a dataset of {len(self)} batches")
         rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
@@ -119,6 +120,7 @@ class ArrayDataset(keras.utils.PyDataset):
         return (x,) if self.targets is None else (x, _take(self.targets, rows))
 
     def on_epoch_begin(self):
+        """Draw the epoch's order (with ``shuffle``)."""
         if self.shuffle:
             self._order = self._rng.permutation(self.num_examples)
 
@@ -135,11 +137,11 @@ def make_dataset(
 
     Parameters
     ----------
-    inputs : array_like, or a list, tuple or dict of them
+    inputs : array_like, list of array_like or dict
         The model's inputs, one row per example; image batches (4-D) must be
         float images in [0, 1].  A list means several inputs (the inpainting
         network's ``[images, masks]``).
-    targets : array_like, or a tuple or dict of them, optional
+    targets : array_like, tuple of array_like or dict, optional
         ``(n,)`` integer labels, or any arrays with ``n`` rows (clean images,
         dense target maps); ``None`` gives a pipeline of inputs only.
     batch_size : int

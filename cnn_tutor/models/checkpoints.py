@@ -136,4 +136,5 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         self.max_to_keep = int(max_to_keep)
 
     def on_epoch_end(self, epoch, logs=None):
+        """Save the state after this epoch."""
         save_checkpoint(self.model, self.directory, epoch + 1, max_to_keep=self.max_to_keep)

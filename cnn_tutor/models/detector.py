@@ -12,7 +12,7 @@ initialised from a trained classifier.  Its training targets are dense maps
 scored by two losses (:mod:`cnn_tutor.models.detector_targets`), and
 :func:`cnn_tutor.models.training.train_detector` fine-tunes it on canvases.  :func:`decode_detections` turns its maps into boxes with
 non-maximum suppression; the scores (recall, false positives) are in
-:mod:`cnn_tutor.metrics.detection`.
+``cnn_tutor.metrics.detection``.
 
 Boxes are ``(top, left, bottom, right)`` in pixels with ``bottom`` and
 ``right`` exclusive, as in ``cnn_tutor.data.detection``.
@@ -277,7 +277,7 @@ def decode_detections(class_maps, box_maps, *, geometry, score_threshold=0.5, io
     a box (its box output, mapped back from window to image coordinates) with
     that digit as its class.  Neighbouring cells usually propose the same
     digit, so non-maximum suppression
-    (:func:`cnn_tutor.metrics.detection.non_max_suppression`, over all
+    (:func:`cnn_tutor.metrics.non_max_suppression`, over all
     classes at once, since digits do not overlap) keeps the best-scoring box
     among those overlapping by more than ``iou_threshold``.
 

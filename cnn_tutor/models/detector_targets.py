@@ -90,15 +90,15 @@ def class_map_loss(y_true, y_pred):
 
     Parameters
     ----------
-    y_true : tensor
+    y_true : array_like
         ``(batch, gh, gw, 1)`` class indices, background ``num_classes``,
         ignored -1 (:func:`encode_targets`).
-    y_pred : tensor
+    y_pred : array_like
         ``(batch, gh, gw, num_classes + 1)`` probabilities.
 
     Returns
     -------
-    tensor
+    array_like
         ``(batch,)``: the loss of each canvas.
 
     Examples
@@ -138,15 +138,15 @@ def box_loss(y_true, y_pred):
 
     Parameters
     ----------
-    y_true : tensor
+    y_true : array_like
         ``(batch, gh, gw, 5)``: the four coordinates and 1 where the cell is
         positive (:func:`encode_targets`).
-    y_pred : tensor
+    y_pred : array_like
         ``(batch, gh, gw, 4)``.
 
     Returns
     -------
-    tensor
+    array_like
         ``(batch,)``.
 
     Examples

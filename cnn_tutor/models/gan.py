@@ -18,7 +18,7 @@ smaller learning rate for the discriminator scales its update (Adam's step is
 proportional to the learning rate), as a second optimizer would.
 ``train_step`` is written for the TensorFlow backend (``tf.GradientTape``)
 and for JAX (``jax.vjp`` on a stateless pass); both compute the same losses
-(:meth:`DCGAN.losses`), and the tests check they agree.  PyTorch is not
+(:meth:`DCGAN.losses_of`), and the tests check they agree.  PyTorch is not
 supported (the step raises a clear error).
 
 Images enter and leave in the book's convention ([0, 1]); the networks work
@@ -237,9 +237,11 @@ class DCGAN(keras.Model):
 
     @property
     def metrics(self):
+        """The four trackers ``fit`` reports."""
         return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
 
     def call(self, noise, training=False):
+        """Generated images in [-1, 1] for a noise batch."""
         return self.generator(noise, training=training)
 
     def losses_of(self, real, noise):
@@ -276,6 +278,7 @@ class DCGAN(keras.Model):
         return {metric.name: metric.result() for metric in self.metrics}
 
     def train_step(self, *args):
+        """One simultaneous step of both networks: the TensorFlow or the JAX version, by backend."""
         backend = keras.backend.backend()
         if backend == "tensorflow":
             return self._train_step_tensorflow(*args)
@@ -336,6 +339,7 @@ class DCGAN(keras.Model):
         return logs, (trainable, non_trainable, optimizer_variables, metrics_variables)
 
     def get_config(self):
+        """The configuration: the two networks (serialised), label smoothing, learning-rate scale, seed."""
         return {
             "name": self.name,
             "trainable": self.trainable,
@@ -348,6 +352,7 @@ class DCGAN(keras.Model):
 
     @classmethod
     def from_config(cls, config):
+        """Rebuild the DCGAN from :meth:`get_config` (the networks first)."""
         config = dict(config)
         generator = keras.saving.deserialize_keras_object(config.pop("generator"))
         discriminator = keras.saving.deserialize_keras_object(config.pop("discriminator"))

@@ -78,9 +78,11 @@ class DepthToSpace(keras.layers.Layer):
         self.block_size = _validation.check_int("block_size", block_size, minimum=2)
 
     def call(self, inputs):
+        """Rearrange the maps (:func:`depth_to_space`)."""
         return depth_to_space(inputs, self.block_size)
 
     def compute_output_shape(self, input_shape):
+        """``(batch, h r, w r, c)`` for input ``(batch, h, w, c r^2)``."""
         batch, height, width, depth = input_shape
         r = self.block_size
         if depth is not None and depth % (r * r):
@@ -95,6 +97,7 @@ class DepthToSpace(keras.layers.Layer):
         )
 
     def get_config(self):
+        """The layer's configuration, with ``block_size``."""
         return {**super().get_config(), "block_size": self.block_size}
 
 
@@ -136,6 +139,7 @@ class Quantize(keras.layers.Layer):
         self._generator = keras.random.SeedGenerator(seed)
 
     def call(self, inputs, training=None):
+        """Rounded values; in training the stand-in of ``mode``."""
         ops = keras.ops
         if not training:
             return ops.round(inputs)
@@ -144,7 +148,9 @@ class Quantize(keras.layers.Layer):
         return inputs + ops.stop_gradient(ops.round(inputs) - inputs)
 
     def compute_output_shape(self, input_shape):
+        """The input's shape."""
         return input_shape
 
     def get_config(self):
+        """The layer's configuration, with ``mode`` and ``seed``."""
         return {**super().get_config(), "mode": self.mode, "seed": self.seed}

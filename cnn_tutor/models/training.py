@@ -60,7 +60,7 @@ class TrainingRun(typing.NamedTuple):
 
     @property
     def final_epoch(self):
-        """The epoch the model has reached: ``initial_epoch`` plus the epochs run by this call."""
+        """The epoch the model has reached (``initial_epoch`` plus the epochs run by this call)."""
         return self.initial_epoch + len(self.epoch_seconds)
 
 
@@ -73,9 +73,11 @@ class EpochTimer(keras.callbacks.Callback):
         self._timer = None
 
     def on_epoch_begin(self, epoch, logs=None):
+        """Start the epoch's clock."""
         self._timer = timing.Timer().__enter__()
 
     def on_epoch_end(self, epoch, logs=None):
+        """Stop it and keep the epoch's seconds."""
         self._timer.__exit__(None, None, None)
         self.seconds.append(self._timer.seconds)
 
@@ -102,6 +104,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.grids = {}
 
     def on_epoch_end(self, epoch, logs=None):
+        """Decode the fixed noise with the generator (inference mode) and keep the images."""
         images = gan_module.from_tanh_range(keras.ops.convert_to_numpy(self.model.generator(self.noise, training=False)))
         self.grids[epoch + 1] = images.astype(np.float32)
         if self.directory is not None:
@@ -154,11 +157,12 @@ def fit(
     ----------
     model : keras.Model
         A compiled model.
-    x : array_like (or a list or dict of them), or a pipeline
-        Training inputs, one row per example; or a ready ``tf.data.Dataset``
-        / ``keras.utils.PyDataset`` of batches (then ``y`` must be ``None``
-        and ``batch_size`` is the pipeline's).
-    y : array_like (or a tuple or dict of them), optional
+    x : array_like, list of array_like, dict or tf.data.Dataset
+        Training inputs, one row per example (several for a multi-input
+        model); or a ready ``tf.data.Dataset`` / ``keras.utils.PyDataset`` of
+        batches (then ``y`` must be ``None`` and ``batch_size`` is the
+        pipeline's).
+    y : array_like, tuple of array_like or dict, optional
         Training targets.
     epochs : int
         The epoch to train up to (``fit``'s ``epochs``, counted from the very
@@ -170,7 +174,7 @@ def fit(
     seed : int, optional
         Seed of the shuffle and of the validation split (``None``: the
         runtime's seed).
-    validation : tuple or pipeline, optional
+    validation : tuple or tf.data.Dataset, optional
         ``(x_val, y_val)`` arrays, or a pipeline, scored after each epoch
         (``val_*`` entries of the history).
     validation_split : float, optional
@@ -269,7 +273,7 @@ def train_classifier(model, data, *, epochs, batch_size=64, seed=None, **options
     model : keras.Model
         A compiled classifier (for example from
         :func:`cnn_tutor.models.classifier.build_classifier`).
-    data : MNIST or pipeline
+    data : MNIST or tf.data.Dataset
         An MNIST split from :func:`cnn_tutor.data.load_mnist` (its training
         part goes through :func:`cnn_tutor.data.make_mnist_datasets` with
         ``batch_size`` and ``seed``), or a ready pipeline of

@@ -73,6 +73,7 @@ class VAE(keras.Model):
         return mean + keras.ops.exp(0.5 * log_var) * eps
 
     def call(self, images, training=False):
+        """Encode, sample a code in training (the mean otherwise), decode; return a dict of tensors."""
         mean, log_var = self.encoder(images, training=training)
         code = self.reparameterise(mean, log_var) if training else mean
         return {"probabilities": self.decoder(code, training=training), "mean": mean, "log_var": log_var}
@@ -82,7 +83,7 @@ class VAE(keras.Model):
 
         Parameters
         ----------
-        images : tensor
+        images : array_like
             The input images in [0, 1] (the Bernoulli targets).
         outputs : dict
             What calling the model returned for them.
@@ -96,6 +97,7 @@ class VAE(keras.Model):
         return reconstruction, kl
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The negative ELBO ``reconstruction + beta * kl`` of the batch ``x``; updates the two terms' trackers."""
         reconstruction, kl = self.loss_terms(x, y_pred)
         batch = keras.ops.shape(x)[0]
         self.reconstruction_tracker.update_state(reconstruction, sample_weight=batch)
@@ -110,6 +112,7 @@ class VAE(keras.Model):
         return np.asarray(self.decoder.predict(z, batch_size=256, verbose=0))
 
     def get_config(self):
+        """The configuration: the two networks (serialised), ``beta`` and the seed."""
         return {
             "name": self.name,
             "trainable": self.trainable,
@@ -121,6 +124,7 @@ class VAE(keras.Model):
 
     @classmethod
     def from_config(cls, config):
+        """Rebuild the VAE from :meth:`get_config` (the networks first)."""
         config = dict(config)
         encoder = keras.saving.deserialize_keras_object(config.pop("encoder"))
         decoder = keras.saving.deserialize_keras_object(config.pop("decoder"))
