@@ -2,7 +2,8 @@
 # requirements.txt or pyproject.toml change).
 #
 #   make book    execute every chapter (cached) and build the HTML book into _build/html
-#   make test    package tests + doctests, nbval over every chapter, build and browse the book
+#   make test    package tests + doctests (TensorFlow, then JAX), nbval over every chapter,
+#                build and browse the book
 #   make lab     open the chapters in JupyterLab
 #   make bench   time every chapter and collect its figures in book/_results/PROFILE-DEVICE.json
 #                (BENCH_PROFILE=full for the full profile; the execution statistics page shows them)
@@ -39,8 +40,11 @@ book: setup
 # the book is then built from those verified outputs without executing again.
 test: test-package test-notebooks test-book
 
+# The package tests twice: on TensorFlow (the book's backend), then on JAX in a fresh
+# pytest process (tests of TensorFlow lessons skip there, saying why).
 test-package: setup
 	$(OFFLINE) $(BIN)/python -m pytest -m "not notebooks and not browser"
+	KERAS_BACKEND=jax $(OFFLINE) $(BIN)/python -m pytest -m "not notebooks and not browser"
 
 # The chapters run once, on another kernel path than the one that wrote their
 # outputs (TF_ENABLE_ONEDNN_OPTS=0: TensorFlow's CPU kernels without oneDNN, as

@@ -8,21 +8,30 @@ Every chapter starts with::
 
 which quiets TensorFlow's start-up logs, seeds everything, finds GPUs and picks
 the profile (``quick`` on a CPU, ``full`` on a GPU).  The submodules are
-imported on first use, so ``import cnn_tutor`` itself is cheap and does not
-import TensorFlow.
+imported on first use, so ``import cnn_tutor`` itself is cheap and imports
+neither Keras nor TensorFlow.  The models run on any Keras 3 backend
+(``KERAS_BACKEND``: TensorFlow, the default, or JAX).
 
-Modules (one concern each):
+Modules, by role (each answers one question):
 
 - :mod:`cnn_tutor.runtime`: set-up, profiles, budgets, recorded figures;
 - :mod:`cnn_tutor.report`: printing figures and tables whose numbers drift
   across machines, with their tolerances;
 - :mod:`cnn_tutor.data`: MNIST (bundled subset, the original IDX files, or
-  the Keras loader), natural images, degradations, ``tf.data`` pipelines;
-- :mod:`cnn_tutor.metrics`: PSNR / SSIM and other image-quality figures;
-- :mod:`cnn_tutor.viz`: image grids and other figures;
-- :mod:`cnn_tutor.ops` and :mod:`cnn_tutor.shapes`: NumPy reference
-  convolution and pooling, and their shape arithmetic;
-- :mod:`cnn_tutor.models`: Keras model builders, one module per family;
+  the Keras loader), natural images, degradations, input pipelines for ``fit``;
+- :mod:`cnn_tutor.ops`, :mod:`cnn_tutor.shapes` and :mod:`cnn_tutor.cost`:
+  NumPy reference convolution and pooling, their shape arithmetic, and
+  their parameter and multiply-add counts;
+- :mod:`cnn_tutor.models`: how each model is built (one module per family)
+  and how any model is trained (``models.training``);
+- :mod:`cnn_tutor.metrics`: how good an output is (PSNR / SSIM, accuracy,
+  detection, generation and compression scores);
+- :mod:`cnn_tutor.baselines`: what the classical methods give;
+- :mod:`cnn_tutor.coding`: an rANS entropy coder, so that a learned codec
+  writes real bytes;
+- :mod:`cnn_tutor.viz`: image grids, filters, diagrams and other figures;
+- :mod:`cnn_tutor.timing`: wall-clock timing, fair on a shared CPU and
+  correct on a GPU;
 - :mod:`cnn_tutor.distribute`: ``tf.distribute`` strategies over GPUs or
   logical CPUs, and several worker processes, for data-parallel training;
 - :mod:`cnn_tutor.bench`: the benchmark that executes every chapter and
@@ -41,7 +50,22 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("runtime", "report", "data", "metrics", "viz", "ops", "shapes", "models", "distribute", "bench")
+_SUBMODULES = (
+    "runtime",
+    "report",
+    "data",
+    "metrics",
+    "baselines",
+    "coding",
+    "viz",
+    "ops",
+    "shapes",
+    "cost",
+    "models",
+    "timing",
+    "distribute",
+    "bench",
+)
 
 __all__ = ["setup", "__version__", *_SUBMODULES]
 

@@ -219,3 +219,68 @@ def check_labels(name, labels, *, num_classes, length=None):
             f"received values in [{int(array.min())}, {int(array.max())}]."
         )
     return array.astype(np.int64)
+
+
+def check_shape3(name, shape, *, example=(28, 28, 1), divisible_by=None, layout="(height, width, channels)"):
+    """Return ``shape`` as a tuple of three ints >= 1, e.g. an image shape ``(height, width, channels)``.
+
+    ``divisible_by`` requires the first two (height and width) to be
+    multiples of it, for networks that halve the size that many times.
+    """
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, (tuple, list)) or len(shape) != 3:
+        raise ValueError(f"`{name}` must be {layout}, for example {tuple(example)}; received {shape!r}.")
+    values = tuple(check_int(f"{name}[{i}]", v, minimum=1) for i, v in enumerate(shape))
+    if divisible_by is not None and (values[0] % divisible_by or values[1] % divisible_by):
+        padded = tuple(-(-v // divisible_by) * divisible_by for v in values[:2]) + values[2:]
+        raise ValueError(
+            f"`{name}` must have a height and width divisible by {divisible_by}; received {values}. "
+            f"Pad the images, e.g. to {padded}."
+        )
+    return values
+
+
+def per_layer(name, value, count, *, minimum=1):
+    """An int (the same for each of ``count`` layers) or a sequence of ``count`` ints, as a tuple."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != count:
+            raise ValueError(
+                f"`{name}` must be an int or a sequence of {count} ints (one per layer); received {value!r}."
+            )
+        return tuple(check_int(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(value))
+    return (check_int(name, value, minimum=minimum),) * count
+
+
+def int_sequence(name, value, *, minimum=1, example=(32, 64), allow_empty=False):
+    """A non-empty list or tuple of ints >= ``minimum``, as a tuple (an int alone is an error)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)) or (not value and not allow_empty):
+        raise ValueError(f"`{name}` must be a {'' if allow_empty else 'non-empty '}sequence of ints, e.g. {example}; received {value!r}.")
+    return tuple(check_int(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(value))
+
+
+def check_mask(name, mask, images):
+    """A binary mask ``(batch, height, width, 1)`` (1 = missing or scored) for ``images``, as float32."""
+    mask = as_float_array(name, mask)
+    expected = tuple(images.shape[:3]) + (1,)
+    if mask.shape != expected:
+        raise ValueError(f"`{name}` must have shape {expected} (one channel, 1 = missing); received {mask.shape}.")
+    if not np.all((mask == 0) | (mask == 1)):
+        raise ValueError(f"`{name}` must be binary (1 where a pixel is missing, 0 elsewhere); received other values.")
+    return mask.astype(np.float32)
+
+
+def check_model_input(model, images, name="images"):
+    """Check that ``images`` (a batch in [0, 1]) fit the model's input shape, channels included."""
+    expected = tuple(model.input_shape[1:])
+    images = check_images(name, images)
+    received = images.shape[1:]
+    if len(expected) != len(received) or any(e is not None and e != r for e, r in zip(expected, received)):
+        hint = ""
+        if expected[-1] == 1 and received[-1] == 3:
+            hint = " Convert RGB to grayscale first, e.g. `images.mean(axis=-1, keepdims=True)`."
+        elif expected[-1] == 3 and received[-1] == 1:
+            hint = " Repeat the channel, e.g. `np.repeat(images, 3, axis=-1)`."
+        raise ValueError(
+            f"`{name}` must have shape (batch, {', '.join(str(e) for e in expected)}) for model "
+            f"{model.name!r}; received shape {images.shape}.{hint}"
+        )
+    return images

@@ -10,8 +10,8 @@ rounding, the same training as on one device with the same global batch.
 On a machine without GPUs, :func:`cnn_tutor.setup` can split the CPU into
 several *logical* devices (``setup(cpu_devices=2)``), so the same code runs
 for real with two replicas; with GPUs, :func:`make_strategy` uses all of
-them.  The training helpers :func:`cnn_tutor.models.classifier.train_classifier`
-and :func:`cnn_tutor.models.restoration.train_restoration` take the strategy
+them.  The training helpers :func:`cnn_tutor.models.training.train_classifier`
+and :func:`cnn_tutor.models.training.train_restoration` take the strategy
 as ``strategy=``.
 
 Scaling with the number of replicas: each replica should keep the batch it

@@ -22,32 +22,35 @@ Profiles
 ``CNN_TUTOR_PROFILE=quick`` or ``=full`` in the environment overrides the
 choice; so does ``setup(profile=...)``.
 
+The set-up works on every Keras backend (``KERAS_BACKEND``; TensorFlow is the
+book's default) and names it in the banner and in ``Runtime.versions``,
+which every recorded figure carries.
+
 Used by every chapter.
 """
 
-import contextlib
 import dataclasses
 import json
 import os
-import platform
 import random
 import sys
-import time
 import warnings
 
 import numpy as np
 
-from cnn_tutor import _validation, report
+from cnn_tutor import _backend, _devices, _validation, report
+from cnn_tutor._devices import quiet_stderr
 
 __all__ = [
     "PROFILES",
     "Figure",
     "Runtime",
-    "Timer",
     "current_profile",
+    "current_seed",
     "device_description",
     "quiet_stderr",
     "resolve_profile",
+    "resolve_seed",
     "setup",
 ]
 
@@ -62,37 +65,6 @@ RECORD_ENV = "CNN_TUTOR_RECORD"
 CHAPTER_ENV = "CNN_TUTOR_CHAPTER"
 
 _current = None
-
-
-@contextlib.contextmanager
-def quiet_stderr():
-    """Send what C++ code writes to file descriptor 2 to ``/dev/null`` for a while.
-
-    TensorFlow prints start-up lines ("All log messages before
-    absl::InitializeLog() is called...", oneDNN and CUDA notices) straight to
-    file descriptor 2 while it is imported and runs its first op, whatever
-    ``TF_CPP_MIN_LOG_LEVEL`` says.  Python's own ``sys.stderr`` is flushed
-    first and restored after, so Python warnings and tracebacks still show.
-
-    Examples
-    --------
-    >>> import os
-    >>> with quiet_stderr():
-    ...     _ = os.write(2, b"this line goes nowhere\\n")
-    """
-    try:
-        sys.stderr.flush()
-    except (AttributeError, ValueError):  # a closed or missing stream
-        pass
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def resolve_profile(profile=None, *, gpu_available=False):
@@ -152,6 +124,36 @@ def current_profile():
     return resolve_profile(None, gpu_available=False)
 
 
+def current_seed():
+    """The seed of the last :func:`setup`, or 0 if it was not called.
+
+    Every function of the package that takes ``seed=None`` uses it, so a
+    chapter gives its seed once, to ``setup``, instead of passing
+    ``seed=rt.seed`` to every call.
+
+    Examples
+    --------
+    >>> isinstance(current_seed(), int)
+    True
+    """
+    return 0 if _current is None else _current.seed
+
+
+def resolve_seed(seed):
+    """``seed`` checked as an int >= 0, or :func:`current_seed` for ``None``.
+
+    Examples
+    --------
+    >>> resolve_seed(5)
+    5
+    >>> resolve_seed(None) == current_seed()
+    True
+    """
+    if seed is None:
+        return current_seed()
+    return _validation.check_int("seed", seed, minimum=0)
+
+
 @dataclasses.dataclass(frozen=True)
 class Figure:
     """One measured figure of a chapter, as recorded by :meth:`Runtime.record`."""
@@ -180,15 +182,28 @@ class Runtime:
     profile : str
         ``"quick"`` or ``"full"``.
     seed : int
-        The seed given to Python, NumPy, TensorFlow and Keras.
+        The seed given to Python, NumPy, the backend and Keras; functions of
+        the package called with ``seed=None`` use it (:func:`current_seed`).
     device : str
-        A short description of the device TensorFlow computes on.
+        A short description of the device Keras computes on, with the host's
+        logical CPUs and CPU model.
     gpus : tuple of str
         The names of the visible GPUs (empty on a CPU).
     versions : dict
-        Python, TensorFlow, Keras and NumPy versions.
+        Python, Keras backend, Keras, TensorFlow, JAX, PyTorch and NumPy
+        versions (``None`` for a library that is not installed); every
+        recorded figure carries them, so it says which backend produced it.
     records : list of Figure
         The figures recorded so far in this session.
+    backend : str
+        The Keras backend (``"tensorflow"``, ``"jax"``...).
+    logical_cpus : int or None
+        Logical CPUs this process may run on (its affinity, not the machine's
+        count: a container or ``taskset`` may allow fewer).
+    cpu_model : str or None
+        The CPU model from ``/proc/cpuinfo`` (``None`` where it is not known).
+    deterministic : bool
+        Whether :func:`setup` turned on deterministic kernels.
     """
 
     profile: str
@@ -197,13 +212,27 @@ class Runtime:
     gpus: tuple
     versions: dict
     records: list = dataclasses.field(default_factory=list)
+    backend: str = "tensorflow"
+    logical_cpus: int | None = None
+    cpu_model: str | None = None
+    deterministic: bool = True
 
     @property
     def banner(self):
-        """The one-line summary printed by :func:`setup`."""
+        """The one-line summary printed by :func:`setup`: profile, device, backend, versions, seed.
+
+        Examples
+        --------
+        >>> rt = Runtime(profile="quick", seed=0, device="CPU, 2 logical CPUs", gpus=(), backend="jax",
+        ...              versions={"jax": "0.4.30", "keras": "3.5.0"})
+        >>> rt.banner
+        'cnn_tutor | profile: quick | device: CPU, 2 logical CPUs | backend: jax | JAX 0.4.30 | Keras 3.5.0 | seed: 0'
+        """
+        library = _backend.library_label(self.backend)
         return (
-            f"cnn_tutor | profile: {self.profile} | device: {self.device} | "
-            f"TensorFlow {self.versions['tensorflow']} | Keras {self.versions['keras']} | seed: {self.seed}"
+            f"cnn_tutor | profile: {self.profile} | device: {self.device} | backend: {self.backend} | "
+            f"{library} {self.versions.get(self.backend)} | Keras {self.versions.get('keras')} | seed: {self.seed}"
+            + ("" if self.deterministic else " | deterministic: off")
         )
 
     def budget(self, *, quick, full):
@@ -337,54 +366,26 @@ class Runtime:
                 handle.write(json.dumps(figure.as_dict()) + "\n")
 
 
-def _configure_cpu_devices(tf, count):
-    """Split the CPU into ``count`` logical devices; TensorFlow must not have initialised its devices yet."""
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    try:
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)])
-    except RuntimeError:
-        # Too late to change; fine if an earlier setup() already made the same split.
-        current = len(tf.config.list_logical_devices("CPU"))
-        if current != count:
-            raise RuntimeError(
-                f"`cpu_devices={count}` must be set before TensorFlow initialises its devices, but this "
-                f"process has already initialised them with {current} logical CPU device(s). Restart the "
-                f"kernel (or the interpreter) and call cnn_tutor.setup(cpu_devices={count}) before anything "
-                "else uses TensorFlow."
-            ) from None
 
 
-def _import_tensorflow_quietly(cpu_devices=None):
-    """Import TensorFlow and run one op with fd 2 silenced; return the module.
+# --- accelerators -----------------------------------------------------------------------------
 
-    Before that first op initialises the devices, memory growth is turned on
-    for every GPU and ``cpu_devices`` splits the CPU into that many logical
-    devices.
+
+def device_description():
+    """A short description of the device Keras computes on, as in the banner.
+
+    It names the GPUs the Keras backend sees, or the CPU, and the host's
+    logical CPUs (this process's affinity) and CPU model.
+
+    Examples
+    --------
+    >>> device_description().startswith(("CPU", "GPU", "2 x GPU", "GPUs"))
+    True
     """
-    with quiet_stderr():
-        import tensorflow as tf
+    return _devices.describe(_devices.gpu_names(_backend.name()))
 
-        tf.get_logger().setLevel("ERROR")
-        try:
-            import absl.logging
 
-            absl.logging.set_verbosity(absl.logging.ERROR)
-        except ImportError:  # absl is a TensorFlow dependency; be safe anyway
-            pass
-        if cpu_devices is not None:
-            _configure_cpu_devices(tf, cpu_devices)
-        # Memory growth must be set before the first op initialises the GPUs;
-        # otherwise TensorFlow reserves nearly all of each GPU's memory.
-        for gpu in tf.config.list_physical_devices("GPU"):
-            try:
-                tf.config.experimental.set_memory_growth(gpu, True)
-            except RuntimeError:
-                # Already initialised (an earlier setup() in this process):
-                # the setting is then fixed, which is fine.
-                pass
-        # The first op initialises the runtime (oneDNN, CUDA), which logs too.
-        tf.reduce_sum(tf.ones((2, 2))).numpy()
-    return tf
+# --- the set-up -------------------------------------------------------------------------------
 
 
 def _enable_inline_figures():
@@ -398,49 +399,40 @@ def _enable_inline_figures():
         shell.run_line_magic("matplotlib", "inline")
 
 
-def _describe_device(tf, gpus):
-    if gpus:
-        names = []
-        for gpu in gpus:
-            details = tf.config.experimental.get_device_details(gpu)
-            names.append(details.get("device_name", gpu.name))
-        if len(set(names)) == 1:
-            return f"{len(names)} x GPU {names[0]}" if len(names) > 1 else f"GPU {names[0]}"
-        return "GPUs " + ", ".join(names)
-    return f"CPU ({os.cpu_count()} cores)"
-
-
-def device_description():
-    """A short description of the device TensorFlow computes on, as in the banner.
-
-    Examples
-    --------
-    >>> device_description().startswith(("CPU", "GPU", "2 x GPU", "GPUs"))
-    True
-    """
-    tf = _import_tensorflow_quietly()
-    return _describe_device(tf, tf.config.list_physical_devices("GPU"))
-
-
-def setup(profile=None, *, seed=0, verbose=True, cpu_devices=None):
+def setup(profile=None, *, seed=0, deterministic=True, verbose=True, cpu_devices=None):
     """Set up a chapter and return its :class:`Runtime`.
 
     1. silences TensorFlow's start-up log lines (they never reach a
        notebook's outputs);
-    2. seeds Python, NumPy, TensorFlow and Keras with ``seed`` and turns on
-       TensorFlow's op determinism, so a chapter gives the same numbers when
-       run again on the same machine;
-    3. finds the GPUs and turns on memory growth for each;
-    4. picks the profile (see :func:`resolve_profile`) and prints a one-line
-       banner;
-    5. in a Jupyter kernel, displays the matplotlib figures that cells return;
-    6. with ``cpu_devices=n``, splits the CPU into ``n`` logical devices, so
-       data-parallel training (:mod:`cnn_tutor.distribute`) can run for real
-       on a machine without GPUs.
+    2. seeds Python, NumPy, the backend and Keras with ``seed``
+       (``keras.utils.set_random_seed``); functions of the package called
+       with ``seed=None`` use this seed too (:func:`current_seed`);
+    3. with ``deterministic=True`` (the default) turns on deterministic
+       kernels, so a chapter gives the same numbers when run again on the same
+       machine (see below);
+    4. finds the GPUs of the Keras backend and, on TensorFlow, turns on memory
+       growth for each; warns when an NVIDIA GPU is installed but the backend
+       sees none (a broken CUDA set-up would otherwise run on the CPU
+       silently);
+    5. picks the profile (see :func:`resolve_profile`) and prints a one-line
+       banner: profile, device (GPUs, logical CPUs of this process, CPU
+       model), backend and library versions, seed;
+    6. in a Jupyter kernel, displays the matplotlib figures that cells return;
+    7. with ``cpu_devices=n`` (TensorFlow), splits the CPU into ``n`` logical
+       devices for data-parallel training (:mod:`cnn_tutor.distribute`).
 
     Call it before importing ``tensorflow`` or ``keras``: TensorFlow prints
     its start-up lines while it is imported, and only a set-up that comes
     first can keep them out of the notebook (a warning says so otherwise).
+
+    What ``deterministic`` changes: on TensorFlow,
+    ``tf.config.experimental.enable_op_determinism()`` (every op picks a
+    deterministic kernel: on a GPU some are slower and ops without one raise
+    an error; Keras's ``jit_compile=True`` then falls back to no XLA);
+    ``False`` turns it off again.  On JAX, the XLA flag
+    ``--xla_gpu_deterministic_ops=true`` (read when JAX first initialises, so
+    call ``setup`` first; JAX on a CPU is deterministic anyway).  Seeding
+    happens either way.
 
     Parameters
     ----------
@@ -448,14 +440,18 @@ def setup(profile=None, *, seed=0, verbose=True, cpu_devices=None):
         Force a profile; by default ``CNN_TUTOR_PROFILE`` or the device decides.
     seed : int
         The seed for every random number generator.
+    deterministic : bool
+        Deterministic kernels (see above); ``False`` trades reproducibility
+        for speed (and allows XLA in ``compile(jit_compile=True)``).
     verbose : bool
         Print the banner.
     cpu_devices : int, optional
-        Split the CPU into this many logical devices (``>= 1``).  They share
-        the same cores: the split lets ``tf.distribute`` run with several
-        replicas, it does not add compute.  TensorFlow fixes its devices when
-        it first uses them, so this works only in a process where nothing has
-        used TensorFlow yet (or an earlier ``setup`` made the same split).
+        Split the CPU into this many logical devices (``>= 1``, TensorFlow
+        backend only).  They share the same cores: the split lets
+        ``tf.distribute`` run with several replicas, it does not add compute.
+        TensorFlow fixes its devices when it first uses them, so this works
+        only in a process where nothing has used TensorFlow yet (or an
+        earlier ``setup`` made the same split).
 
     Returns
     -------
@@ -464,76 +460,64 @@ def setup(profile=None, *, seed=0, verbose=True, cpu_devices=None):
     Raises
     ------
     ValueError
-        If the profile (argument or environment) is unknown, ``seed`` < 0 or
-        ``cpu_devices`` < 1.
+        If the profile (argument or environment) is unknown, ``seed`` < 0,
+        ``cpu_devices`` < 1, or ``cpu_devices`` is given under a backend other
+        than TensorFlow.
+    TypeError
+        If ``deterministic`` is not a bool.
     RuntimeError
         If ``cpu_devices`` asks for a split after TensorFlow has initialised
         its devices differently (restart the kernel).
     """
     global _current
-    # Check the arguments before the slow TensorFlow import.
+    # Check the arguments before the slow imports.
     if profile is not None:
         resolve_profile(profile)
     else:
         resolve_profile(None)  # validates CNN_TUTOR_PROFILE if it is set
     seed = _validation.check_int("seed", seed, minimum=0)
+    if not isinstance(deterministic, bool):
+        raise TypeError(f"`deterministic` must be True or False; received {deterministic!r}.")
+    backend = _backend.name()
     if cpu_devices is not None:
         cpu_devices = _validation.check_int("cpu_devices", cpu_devices, minimum=1)
+        if backend != "tensorflow":
+            raise ValueError(
+                f"`cpu_devices` splits the CPU for tf.distribute, a TensorFlow lesson; received cpu_devices="
+                f"{cpu_devices} under the {backend!r} backend. Run with KERAS_BACKEND=tensorflow, or leave it out."
+            )
 
-    if "tensorflow" in sys.modules and _current is None:
+    if backend == "tensorflow" and "tensorflow" in sys.modules and _current is None:
         warnings.warn(
             "TensorFlow was imported before cnn_tutor.setup(), so its start-up log lines may already "
             "have been printed. Call `import cnn_tutor; rt = cnn_tutor.setup()` before importing "
             "tensorflow or keras.",
             stacklevel=2,
         )
-    tf = _import_tensorflow_quietly(cpu_devices)
+    gpu_names = _devices.start_backend(backend, cpu_devices=cpu_devices, deterministic=deterministic)
     import keras
 
-    gpus = tf.config.list_physical_devices("GPU")
-    chosen = resolve_profile(profile, gpu_available=bool(gpus))
+    chosen = resolve_profile(profile, gpu_available=bool(gpu_names))
 
     random.seed(seed)
     np.random.seed(seed)
-    keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow seeds
-    tf.config.experimental.enable_op_determinism()
+    with quiet_stderr():  # Keras seeds TensorFlow wherever it is installed, importing it under any backend
+        keras.utils.set_random_seed(seed)  # Python, NumPy, the backend and Keras's own generator
+    _devices.set_determinism(backend, deterministic)
 
     runtime = Runtime(
         profile=chosen,
         seed=seed,
-        device=device_description(),
-        gpus=tuple(gpu.name for gpu in gpus),
-        versions={
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "numpy": np.__version__,
-        },
+        device=_devices.describe(gpu_names),
+        gpus=tuple(gpu_names),
+        versions=_backend.versions(),
+        backend=backend,
+        logical_cpus=_devices.logical_cpus(),
+        cpu_model=_devices.cpu_model(),
+        deterministic=deterministic,
     )
     _current = runtime
     _enable_inline_figures()
     if verbose:
         print(runtime.banner)
     return runtime
-
-
-class Timer:
-    """Measure wall-clock time with ``time.perf_counter``.
-
-    Examples
-    --------
-    >>> with Timer() as timer:
-    ...     _ = sum(range(1000))
-    >>> timer.seconds >= 0
-    True
-    """
-
-    def __enter__(self):
-        self.seconds = None
-        self._start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.seconds = time.perf_counter() - self._start
-        return False
-

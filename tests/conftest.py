@@ -7,6 +7,9 @@ import pytest
 
 # Keep TensorFlow's C++ logging quiet before any test imports it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# The tests run the quick profile everywhere: on a GPU machine the default would be `full`,
+# which needs the real MNIST (tests that check the default rule remove this themselves).
+os.environ["CNN_TUTOR_PROFILE"] = "quick"
 
 import matplotlib  # noqa: E402
 
@@ -60,3 +63,36 @@ def tiny_mnist():
         source="toy",
         description="toy",
     )
+
+
+@pytest.fixture
+def tensorflow_backend():
+    """Skip the test unless Keras runs on TensorFlow: it is about TensorFlow itself (tf.data, tf.distribute...)."""
+    from cnn_tutor import _backend
+
+    if not _backend.use_tensorflow():
+        pytest.skip(f"a TensorFlow lesson; this run uses the {_backend.name()!r} backend of Keras")
+
+
+@pytest.fixture
+def backend():
+    """The Keras backend of this test run ("tensorflow", "jax"...)."""
+    from cnn_tutor import _backend
+
+    return _backend.name()
+
+
+# Doctests of TensorFlow lessons (tf.distribute, tf.function and XLA, the TensorFlow profiler) run on
+# the TensorFlow backend only; under another backend they are skipped, saying why.
+_TENSORFLOW_DOCTESTS = ("cnn_tutor.distribute.", "cnn_tutor.models.compiled_step.", "cnn_tutor.cost.profile_flops")
+
+
+def pytest_collection_modifyitems(config, items):
+    from cnn_tutor import _backend
+
+    if _backend.use_tensorflow():
+        return
+    skip = pytest.mark.skip(reason=f"a TensorFlow lesson; this run uses the {_backend.name()!r} backend of Keras")
+    for item in items:
+        if item.name.startswith(_TENSORFLOW_DOCTESTS):
+            item.add_marker(skip)

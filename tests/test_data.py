@@ -382,7 +382,7 @@ def test_every_natural_image_loads_without_network(name):
 def test_load_image_grayscale_and_batch():
     assert data.load_image("astronaut").shape == (512, 512, 3)
     assert data.load_image("astronaut", grayscale=True).shape == (512, 512, 1)
-    assert data.load_images(["camera", "astronaut"], size=(20, 30)).shape == (2, 20, 30, 1)
+    assert data.load_image("astronaut", grayscale=True, size=(20, 30)).shape == (20, 30, 1)
 
 
 @pytest.mark.parametrize(
@@ -390,8 +390,8 @@ def test_load_image_grayscale_and_batch():
     [
         (lambda: data.load_image("lena"), ValueError, "`name` must be one of .*received 'lena'"),
         (lambda: data.load_image("camera", size=0), ValueError, r"`size` must be >= 1; received 0"),
+        (lambda: data.load_image("camera", size=(4, 0)), ValueError, r"`size\[1\]` must be >= 1"),
         (lambda: data.load_image("camera", size=(1, 2, 3)), ValueError, "`size` must be an int or a"),
-        (lambda: data.load_images("camera"), TypeError, "`names` must be a list"),
     ],
 )
 def test_image_errors(call, error, message):
@@ -421,9 +421,18 @@ def test_salt_pepper_fraction_and_values():
     assert abs(changed.mean() - 0.2) < 0.01
     assert set(np.unique(noisy[changed])) == {0.0, 1.0}
     assert abs((noisy == 1.0).mean() - 0.1) < 0.01
+    # salt (1) and pepper (0) in the asked proportion: 80% of the hit pixels white
+    skewed = data.add_salt_pepper_noise(clean, 0.2, rng=0, salt_fraction=0.8)
+    assert abs((skewed == 1.0).mean() - 0.16) < 0.01 and abs((skewed == 0.0).mean() - 0.04) < 0.01
+    only_pepper = data.add_salt_pepper_noise(clean, 0.3, rng=1, salt_fraction=0.0)
+    assert (only_pepper == 1.0).sum() == 0 and abs((only_pepper == 0.0).mean() - 0.3) < 0.01
 
 
 def test_masks_are_binary_and_fill_the_holes(images):
+    one, one_mask = data.mask_random_boxes(images, box_size=(3, 5), rng=0)
+    assert all(m.sum() == 15 for m in one_mask)  # one 3x5 box per image
+    rows, cols = np.nonzero(one_mask[0, ..., 0])
+    assert rows.max() - rows.min() == 2 and cols.max() - cols.min() == 4  # 3 rows high, 5 columns wide
     damaged, mask = data.mask_random_boxes(images, num_boxes=2, box_size=(3, 5), rng=0)
     assert mask.shape == (3, 16, 16, 1) and set(np.unique(mask)) <= {0.0, 1.0}
     assert np.all(damaged[mask[..., 0] == 1] == 0.0)

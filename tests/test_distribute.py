@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 from cnn_tutor import distribute, runtime
-from cnn_tutor.models import classifier, restoration
+from cnn_tutor.models import classifier, restoration, training
 
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
 pytestmark = [
-    pytest.mark.usefixtures("quiet_runtime"),
+    pytest.mark.usefixtures("quiet_runtime", "tensorflow_backend"),
     pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"),
 ]
 
@@ -38,14 +38,14 @@ def test_strategy_argument_errors_name_the_argument(tiny_mnist):
     strategy = distribute.make_strategy(["/cpu:0"])
     outside = _small_classifier()
     with pytest.raises(ValueError, match=r"`model` must be built \(and compiled\) under `strategy.scope\(\)`"):
-        classifier.train_classifier(outside, tiny_mnist, epochs=1, strategy=strategy)
+        training.train_classifier(outside, tiny_mnist, epochs=1, strategy=strategy)
     with pytest.raises(TypeError, match=r"`strategy` must be a tf.distribute.Strategy .*; received str"):
-        classifier.train_classifier(outside, tiny_mnist, epochs=1, strategy="mirrored")
+        training.train_classifier(outside, tiny_mnist, epochs=1, strategy="mirrored")
     denoiser = restoration.build_conv_denoiser(depth=2, num_filters=4, seed=0)
     with pytest.raises(ValueError, match=r"built \(and compiled\) under `strategy.scope\(\)`"):
-        restoration.train_restoration(denoiser, tiny_mnist.x_train, tiny_mnist.x_train, epochs=1, strategy=strategy)
+        training.train_restoration(denoiser, tiny_mnist.x_train, tiny_mnist.x_train, epochs=1, strategy=strategy)
     with pytest.raises(TypeError, match=r"`strategy` must be a tf.distribute.Strategy"):
-        restoration.train_restoration(denoiser, tiny_mnist.x_train, tiny_mnist.x_train, epochs=1, strategy=object())
+        training.train_restoration(denoiser, tiny_mnist.x_train, tiny_mnist.x_train, epochs=1, strategy=object())
 
 
 def test_training_helpers_train_under_a_strategy(tiny_mnist):
@@ -53,16 +53,16 @@ def test_training_helpers_train_under_a_strategy(tiny_mnist):
     with strategy.scope():
         model = _small_classifier()
         denoiser = restoration.build_conv_denoiser(depth=2, num_filters=4, seed=0)
-    run = classifier.train_classifier(model, tiny_mnist, epochs=2, batch_size=8, strategy=strategy)
+    run = training.train_classifier(model, tiny_mnist, epochs=2, batch_size=8, strategy=strategy)
     assert len(run.history["loss"]) == 2 and np.all(np.isfinite(run.history["loss"]))
-    run = restoration.train_restoration(
+    run = training.train_restoration(
         denoiser, tiny_mnist.x_train, tiny_mnist.x_train, epochs=1, batch_size=8, strategy=strategy
     )
     assert np.isfinite(run.history["loss"][0])
 
 
 def test_without_strategy_the_helpers_behave_as_before(tiny_mnist):
-    run = classifier.train_classifier(_small_classifier(), tiny_mnist, epochs=1, batch_size=8, strategy=None)
+    run = training.train_classifier(_small_classifier(), tiny_mnist, epochs=1, batch_size=8, strategy=None)
     assert len(run.epoch_seconds) == 1
 
 
@@ -133,7 +133,7 @@ rt = cnn_tutor.setup("quick", verbose=False, cpu_devices=2)
 import keras
 from cnn_tutor import distribute
 from cnn_tutor.data import MNIST
-from cnn_tutor.models import classifier, restoration
+from cnn_tutor.models import classifier, restoration, training
 rng = np.random.default_rng(0)
 x = rng.random((40, 28, 28, 1), dtype=np.float32)
 toy = MNIST(x, np.arange(40) % 10, x[:8], np.arange(8) % 10, "toy", "toy")
@@ -146,8 +146,8 @@ for name, strategy in (("one", distribute.single_device_strategy()), ("two", mir
     with strategy.scope():
         model = classifier.build_classifier(filters=(4, 8), dense_units=8, seed=0)
         denoiser = restoration.build_conv_denoiser(depth=2, num_filters=4, seed=0)
-    history = classifier.train_classifier(model, toy, epochs=2, batch_size=16, strategy=strategy).history
-    restoration.train_restoration(denoiser, x, x, epochs=1, batch_size=16, strategy=strategy)
+    history = training.train_classifier(model, toy, epochs=2, batch_size=16, strategy=strategy).history
+    training.train_restoration(denoiser, x, x, epochs=1, batch_size=16, strategy=strategy)
     runs[name] = (model, denoiser, history["loss"])
 out["losses"] = [runs["one"][2], runs["two"][2]]
 out["classifier"] = distribute.max_weight_difference(runs["one"][0], runs["two"][0])

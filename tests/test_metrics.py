@@ -57,3 +57,36 @@ def test_bits_per_pixel():
 def test_metric_errors(images, call, error, message):
     with pytest.raises(error, match=message):
         call(images)
+
+
+def test_hole_psnr_pools_pixels_and_checks_inputs():
+    ref = np.zeros((2, 4, 4, 1), np.float32)
+    est = ref.copy()
+    est[0, 0, 0] = 0.5  # one wrong pixel among the 4 hole pixels of the batch
+    mask = np.zeros_like(ref)
+    mask[:, 0, :2] = 1
+    assert np.isclose(metrics.hole_psnr(ref, est, mask), 10 * np.log10(4 / 0.25))
+    with pytest.raises(ValueError, match=r"`reference` and `estimate` must have the same shape"):
+        metrics.hole_psnr(ref, est[:1], mask)
+    with pytest.raises(ValueError, match=r"`mask` must be binary"):
+        metrics.hole_psnr(ref, est, mask * 2)
+
+
+@pytest.mark.parametrize("filter_size", [3, 7, 11])
+def test_numpy_psnr_and_ssim_agree_with_tensorflows(filter_size, rng, tensorflow_backend, monkeypatch):
+    reference = rng.random((3, 20, 17, 2)).astype(np.float32)
+    estimate = np.clip(reference + rng.normal(0, 0.1, reference.shape), 0, 1).astype(np.float32)
+    with_tf = metrics.psnr(reference, estimate), metrics.ssim(reference, estimate, filter_size=filter_size)
+    from cnn_tutor import _backend
+
+    monkeypatch.setattr(_backend, "use_tensorflow", lambda: False)  # as under JAX or without TensorFlow
+    without = metrics.psnr(reference, estimate), metrics.ssim(reference, estimate, filter_size=filter_size)
+    np.testing.assert_allclose(without[0], with_tf[0], rtol=1e-5)
+    np.testing.assert_allclose(without[1], with_tf[1], atol=1e-5)
+
+
+def test_ssim_of_constant_images_by_hand():
+    # Constant images x = a, y = b: no variance, so SSIM is the luminance term (2ab + c1) / (a^2 + b^2 + c1).
+    a, b, c1 = 0.2, 0.6, 0.01**2
+    x, y = np.full((1, 9, 9, 1), a, np.float32), np.full((1, 9, 9, 1), b, np.float32)
+    np.testing.assert_allclose(metrics.ssim(x, y), [(2 * a * b + c1) / (a**2 + b**2 + c1)], rtol=1e-4)

@@ -1,6 +1,8 @@
-"""Tests for cnn_tutor.metrics.compression: JPEG sizes and rate-distortion reading."""
+"""Tests for cnn_tutor.metrics.compression: bits of symbols, JPEG sizes and rate-distortion reading."""
 
 import io
+import lzma
+import zlib
 
 import numpy as np
 import pytest
@@ -58,3 +60,46 @@ def test_psnr_at_rate_interpolates_without_extrapolating():
         metrics.psnr_at_rate([0.5], [20.0], 0.5)
     with pytest.raises(ValueError, match=r"`rate` must be >= 0.0"):
         metrics.psnr_at_rate([0.5, 1.0], [20.0, 24.0], -1)
+
+
+def test_code_length_of_uniform_symbols_is_log2_levels():
+    symbols = np.tile(np.arange(-2, 3), 20)
+    table = metrics.symbol_probabilities(symbols, levels=5, smoothing=0)
+    np.testing.assert_allclose(table, 0.2)
+    assert np.isclose(metrics.code_length_bits(symbols, table), symbols.size * np.log2(5))
+    # A table counted elsewhere costs more than the symbols' own entropy (Gibbs' inequality).
+    skewed = metrics.symbol_probabilities(np.zeros(10, np.int64), levels=5, smoothing=1)
+    assert metrics.code_length_bits(symbols, skewed) > metrics.code_length_bits(symbols, table)
+
+
+def test_bit_counting_errors():
+    with pytest.raises(ValueError, match=r"`symbols` must lie in \[-1, 1\] for 3 levels; received values in \[-2, 0\]"):
+        metrics.symbol_probabilities(np.array([-2, 0]), levels=3)
+    with pytest.raises(TypeError, match=r"`symbols` must be integer symbols"):
+        metrics.code_length_bits(np.array([0.5]), [0.5, 0.5])
+    with pytest.raises(ValueError, match=r"`probabilities` must sum to 1"):
+        metrics.code_length_bits(np.array([0]), [0.5, 0.4, 0.3])
+    with pytest.raises(ValueError, match=r"probability 0: it cannot be coded"):
+        metrics.code_length_bits(np.array([1]), [0.5, 0.5, 0.0])
+    with pytest.raises(ValueError, match=r"outside the 3 values"):
+        metrics.code_length_bits(np.array([5]), [0.2, 0.6, 0.2])
+
+
+@pytest.mark.parametrize("method", metrics.compression.COMPRESSORS)
+def test_compressed_bytes_is_a_real_raw_stream(method):
+    symbols = np.random.default_rng(0).integers(-2, 3, size=(4, 7, 7, 2)).astype(np.int8)
+    size = metrics.compressed_bytes(symbols, method)
+    assert 0 < size < symbols.size
+    assert metrics.compressed_bytes(np.zeros(5000, np.int8), method) < 100
+    if method == "zlib":
+        payload = zlib.compressobj(9, zlib.DEFLATED, -15)
+        data_ = payload.compress(symbols.tobytes()) + payload.flush()
+        assert zlib.decompress(data_, -15) == symbols.tobytes() and len(data_) == size
+    else:
+        filters = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]
+        data_ = lzma.compress(symbols.tobytes(), format=lzma.FORMAT_RAW, filters=filters)
+        assert lzma.decompress(data_, format=lzma.FORMAT_RAW, filters=filters) == symbols.tobytes()
+    with pytest.raises(ValueError, match=r"`method` must be one of 'zlib', 'lzma'"):
+        metrics.compressed_bytes(symbols, "gzip")
+    with pytest.raises(ValueError, match=r"must fit in int8"):
+        metrics.compressed_bytes(np.array([300]), method)

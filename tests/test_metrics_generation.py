@@ -91,7 +91,7 @@ def test_generation_scores_runs_and_checks_inputs(tiny_classifier, rng):
         generation.generation_scores(tiny_classifier, images * 2 - 1, images)
     with pytest.raises(ValueError, match="4-D"):
         generation.generation_scores(tiny_classifier, images[..., 0], images)
-    with pytest.raises(ValueError, match="to fit the classifier"):
+    with pytest.raises(ValueError, match=r"must have shape \(batch, 28, 28, 1\) for model"):
         generation.generation_scores(tiny_classifier, np.zeros((4, 32, 32, 1)), images)
     with pytest.raises(ValueError, match="at least 2 images"):
         generation.generation_scores(tiny_classifier, images[:1], images)

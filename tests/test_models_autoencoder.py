@@ -3,17 +3,18 @@
 import numpy as np
 import pytest
 
-from cnn_tutor.models import autoencoder
+from cnn_tutor.models import autoencoder, training
 
 
 def test_autoencoder_shapes_and_one_step(rng):
     model = autoencoder.build_autoencoder(latent_dim=3, seed=0)
     images = rng.random((8, 28, 28, 1)).astype(np.float32)
-    history = model.fit(images, images, epochs=1, batch_size=4, verbose=0)
-    assert np.isfinite(history.history["loss"][0])
+    run = training.fit(model, images, images, epochs=1, batch_size=4)
+    assert np.isfinite(run.history["loss"][0])
     out = model.predict(images, verbose=0)
     assert out.shape == images.shape and out.min() >= 0 and out.max() <= 1
     assert model.encoder.output_shape == (None, 3)
+    np.testing.assert_allclose(out, np.asarray(model.decoder(model.encoder(images))), atol=1e-6)
 
 
 def test_sample_latent_like_matches_moments(rng):

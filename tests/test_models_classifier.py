@@ -1,9 +1,10 @@
-"""Tests of cnn_tutor.models.classifier: the article's classifier and its tools."""
+"""Tests of cnn_tutor.models.classifier (the article's classifier and its tools), its training and cache."""
 
 import numpy as np
 import pytest
 
-from cnn_tutor.models import classifier
+from cnn_tutor import metrics, runtime
+from cnn_tutor.models import cache, classifier, training
 
 keras = pytest.importorskip("keras")
 
@@ -53,12 +54,22 @@ def test_seed_gives_the_same_initial_weights():
     assert not np.array_equal(a[0], c[0])
 
 
+def test_seed_none_means_the_runtimes_seed():
+    runtime.setup("quick", seed=3, verbose=False)
+    try:
+        default = classifier.build_classifier(compile=False).get_weights()
+    finally:
+        runtime.setup("quick", seed=0, verbose=False)
+    explicit = classifier.build_classifier(seed=3, compile=False).get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(default, explicit))
+
+
 def test_build_classifier_errors():
     with pytest.raises(ValueError, match="shrinks to nothing.*Consider a smaller `kernel_size`"):
         classifier.build_classifier(kernel_size=5)
     with pytest.raises(ValueError, match="`input_shape` must be"):
         classifier.build_classifier(input_shape=(28, 28))
-    with pytest.raises(ValueError, match="one per conv layer"):
+    with pytest.raises(ValueError, match=r"a sequence of 3 ints \(one per layer\); received \(1, 2\)"):
         classifier.build_classifier(strides=(1, 2))
     with pytest.raises(ValueError, match="`padding` must be one of"):
         classifier.build_classifier(padding="full")
@@ -76,20 +87,21 @@ def test_build_dense_classifier():
 
 
 def test_train_predict_accuracy_on_a_tiny_set(tiny_mnist):
-    model = classifier.build_classifier(seed=0)
-    run = classifier.train_classifier(model, tiny_mnist, epochs=1, batch_size=16)
+    model = classifier.build_classifier(filters=(8, 8, 8), dense_units=16, seed=0)
+    run = training.train_classifier(model, tiny_mnist, epochs=1, batch_size=16)
     assert set(run.history) >= {"loss", "accuracy"} and len(run.epoch_seconds) == 1
     predicted = classifier.predict_classes(model, tiny_mnist.x_test)
     assert predicted.shape == (8,) and predicted.dtype == np.int64
-    acc = classifier.accuracy(model, tiny_mnist.x_test, tiny_mnist.y_test)
+    np.testing.assert_array_equal(predicted, np.asarray(model.predict(tiny_mnist.x_test, verbose=0)).argmax(axis=1))
+    acc = metrics.accuracy(model, tiny_mnist.x_test, tiny_mnist.y_test)
     assert acc == pytest.approx(np.mean(predicted == tiny_mnist.y_test))
 
 
 def test_training_is_reproducible(tiny_mnist):
     weights = []
     for _ in range(2):
-        model = classifier.build_classifier(seed=0)
-        classifier.train_classifier(model, tiny_mnist, epochs=1, batch_size=16, seed=0)
+        model = classifier.build_classifier(filters=(8, 8, 8), dense_units=16, seed=0)
+        training.train_classifier(model, tiny_mnist, epochs=1, batch_size=16, seed=0)
         weights.append(model.get_weights())
     assert all(np.array_equal(a, b) for a, b in zip(*weights))
 
@@ -100,18 +112,11 @@ def test_input_errors(tiny_mnist):
     with pytest.raises(ValueError, match=r"shape \(batch, 28, 28, 1\).*Convert RGB to grayscale"):
         classifier.predict_classes(model, rgb)
     with pytest.raises(ValueError, match=r"`labels` must lie in \[0, 9\]"):
-        classifier.accuracy(model, tiny_mnist.x_test, np.full(8, 10))
+        metrics.accuracy(model, tiny_mnist.x_test, np.full(8, 10))
     with pytest.raises(ValueError, match="4-D"):
         classifier.predict_classes(model, np.zeros((28, 28)))
     with pytest.raises(TypeError, match="tf.data.Dataset"):
-        classifier.train_classifier(model, [1, 2, 3], epochs=1)
-
-
-def test_confusion_matrix():
-    matrix = classifier.confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2], num_classes=3)
-    assert matrix.tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 2]]
-    with pytest.raises(ValueError, match="one label per image"):
-        classifier.confusion_matrix([0, 1], [0], num_classes=3)
+        training.train_classifier(model, [1, 2, 3], epochs=1)
 
 
 def test_feature_maps_follow_the_layers(tiny_mnist):
@@ -141,28 +146,37 @@ def test_filter_symmetry():
 
 
 def test_load_or_train_saves_natively_and_loads_safely(tiny_mnist, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv(classifier.CACHE_ENV, str(tmp_path))
-    path = classifier.classifier_path(tiny_mnist, epochs=1)
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    path = cache.classifier_path(tiny_mnist, epochs=1)
     assert path.parent == tmp_path and path.suffix == ".keras"
-    trained = classifier.load_or_train_classifier(tiny_mnist, epochs=1, verbose=True)
+    trained = cache.load_or_train_classifier(tiny_mnist, epochs=1, verbose=True)
     assert "Trained" in capsys.readouterr().out and path.exists()
     import zipfile
 
     assert zipfile.is_zipfile(path)  # the native .keras format is a zip of JSON and weights, not a pickle
-    loaded = classifier.load_or_train_classifier(tiny_mnist, epochs=1, verbose=True)
+    loaded = cache.load_or_train_classifier(tiny_mnist, epochs=1, verbose=True)
     assert "Loaded" in capsys.readouterr().out
     assert all(np.array_equal(a, b) for a, b in zip(trained.get_weights(), loaded.get_weights()))
     # Other settings or other data: another file.
-    assert classifier.classifier_path(tiny_mnist, epochs=2) != path
+    assert cache.classifier_path(tiny_mnist, epochs=2) != path
+    assert cache.classifier_path(tiny_mnist, epochs=1, seed=1) != path
     other = tiny_mnist._replace(x_train=tiny_mnist.x_train[::-1])
-    assert classifier.classifier_path(other, epochs=1) != path
+    assert cache.classifier_path(other, epochs=1) != path
     with pytest.raises(ValueError, match="must end in '.keras'"):
-        classifier.load_or_train_classifier(tiny_mnist, epochs=1, path=tmp_path / "model.h5")
+        cache.load_or_train_classifier(tiny_mnist, epochs=1, path=tmp_path / "model.h5")
+    with pytest.raises(ValueError, match="must end in '.keras'"):
+        cache.save_model(trained, tmp_path / "model.h5")
 
 
-def test_count_macs():
-    model = classifier.build_classifier(compile=False)
-    conv = 26 * 26 * (3 * 3 * 1 * 32) + 11 * 11 * (3 * 3 * 32 * 64) + 3 * 3 * (3 * 3 * 64 * 64)
-    assert classifier.count_macs(model) == conv + 576 * 64 + 64 * 10
-    strided = classifier.build_classifier(strides=(2, 1, 1), padding="same", compile=False)
-    assert classifier.count_macs(strided) < classifier.count_macs(classifier.build_classifier(padding="same", compile=False)) / 4
+def test_accuracy_and_confusion_matrix_on_hand_made_predictions():
+    # A "classifier" whose class is the brightest of its 4 pixels: the scores are known exactly.
+    inputs = keras.Input((2, 2, 1))
+    model = keras.Model(inputs, keras.layers.Flatten()(inputs))
+    images = np.zeros((4, 2, 2, 1), np.float32)
+    for index, pixel in enumerate([(0, 0), (0, 1), (1, 1), (1, 1)]):
+        images[(index, *pixel, 0)] = 1.0  # classes 0, 1, 3, 3
+    assert metrics.accuracy(model, images, [0, 1, 3, 2]) == 0.75
+    matrix = metrics.confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2], num_classes=3)
+    assert matrix.tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 2]]
+    with pytest.raises(ValueError, match="one label per image"):
+        metrics.confusion_matrix([0, 1], [0], num_classes=3)

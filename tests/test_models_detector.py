@@ -1,12 +1,17 @@
-"""Tests of cnn_tutor.models.detector: fully convolutional rewrite, targets, decoding, scoring."""
+"""Tests of cnn_tutor.models.detector and detector_targets, and of cnn_tutor.metrics.detection.
+
+The fully convolutional rewrite, the geometry, the targets and both losses on
+hand-computed cases, decoding with non-maximum suppression, and scoring.
+"""
 
 import types
 
 import numpy as np
 import pytest
 
+from cnn_tutor import metrics
 from cnn_tutor.data import detection
-from cnn_tutor.models import classifier, detector
+from cnn_tutor.models import classifier, detector, detector_targets, training
 
 keras = pytest.importorskip("keras")
 
@@ -30,6 +35,8 @@ def test_geometry_of_the_articles_trunk():
     geometry = detector.detector_geometry()
     assert geometry == detector.Geometry(stride=4, window=26)
     assert geometry.map_size(28) == 1 and geometry.map_size(64) == 10 and geometry.map_size(20) == 0
+    # by hand: 3x3 conv (3), 2x2 pool (4, jump 2), 3x3 conv (8), pool (10, jump 4), conv (18), head 3x3 (26)
+    assert detector.detector_geometry(num_conv=2, head_kernel=1) == detector.Geometry(stride=2, window=8)
 
 
 def test_fully_convolutional_rewrite_is_exact(article_model):
@@ -66,7 +73,7 @@ def test_build_detector_copies_the_classifier(article_model):
 def test_encode_targets():
     geometry = detector.detector_geometry()
     box = np.array([[20.0, 30.0, 40.0, 44.0]])  # centre (30, 37)
-    classes, boxes = detector.encode_targets([box], [np.array([7])], image_size=64, geometry=geometry)
+    classes, boxes = detector_targets.encode_targets([box], [np.array([7])], image_size=64, geometry=geometry)
     assert classes.shape == (1, 10, 10, 1) and boxes.shape == (1, 10, 10, 5)
     positive = np.argwhere(classes[0, ..., 0] == 7)
     # Window centres are 4 * i + 13: rows 4 (29) and cols 6 (37) are within 2 pixels.
@@ -77,9 +84,37 @@ def test_encode_targets():
     assert (classes[0, ..., 0] == 10).sum() == 100 - 1 - (classes[0, ..., 0] == -1).sum()
 
 
+def test_class_map_loss_on_a_hand_computed_case():
+    # One canvas, 2x2 cells, 2 digit classes + background (index 2): a digit-0 cell, a digit-1 cell,
+    # a background cell and an ignored cell (-1). The loss is the mean over digit cells plus the
+    # mean over background cells; the ignored cell counts in neither.
+    y_true = np.array([[[[0.0], [1.0]], [[2.0], [-1.0]]]], np.float32)
+    y_pred = np.array([[[[0.5, 0.25, 0.25], [0.2, 0.4, 0.4]], [[0.1, 0.1, 0.8], [0.9, 0.05, 0.05]]]], np.float32)
+    expected = (-np.log(0.5) - np.log(0.4)) / 2 + -np.log(0.8)
+    np.testing.assert_allclose(np.asarray(detector_targets.class_map_loss(y_true, y_pred)), [expected], rtol=1e-5)
+    # Without any background cell the second term is 0, not a division by zero.
+    only_digits = np.array([[[[0.0], [1.0]], [[-1.0], [-1.0]]]], np.float32)
+    np.testing.assert_allclose(
+        np.asarray(detector_targets.class_map_loss(only_digits, y_pred)), [(-np.log(0.5) - np.log(0.4)) / 2], rtol=1e-5
+    )
+
+
+def test_box_loss_is_huber_on_positive_cells_only():
+    delta = detector_targets.BOX_HUBER_DELTA
+    y_true = np.zeros((1, 1, 3, 5), np.float32)
+    y_true[0, 0, :2, 4] = 1.0  # two positive cells; the third is background and must not count
+    y_pred = np.zeros((1, 1, 3, 4), np.float32)
+    y_pred[0, 0, 0] = [0.04, -0.02, 0.0, 0.0]  # small errors: quadratic, e^2 / (2 delta)
+    y_pred[0, 0, 1] = [0.5, 0.0, 0.0, 0.0]  # a large error: linear, |e| - delta / 2
+    y_pred[0, 0, 2] = [9.0, 9.0, 9.0, 9.0]  # background cell
+    cell0 = (0.04**2 + 0.02**2) / (2 * delta)
+    cell1 = 0.5 - delta / 2
+    np.testing.assert_allclose(np.asarray(detector_targets.box_loss(y_true, y_pred)), [(cell0 + cell1) / 2], rtol=1e-5)
+
+
 def test_train_detector_runs_and_decodes(article_model, canvases):
     model = detector.build_detector(classifier=article_model, seed=0)
-    history = detector.train_detector(model, canvases, epochs=1, batch_size=2)
+    history = training.train_detector(model, canvases, epochs=1, batch_size=2).history
     assert {"loss", "classes_loss", "boxes_loss"} <= set(history)
     assert all(np.isfinite(v[-1]) for v in history.values())
     found = detector.detect(model, canvases.images, score_threshold=0.0)
@@ -111,11 +146,24 @@ def test_decode_applies_threshold_and_non_max_suppression():
     assert len(none.boxes) == 0
 
 
+def test_non_max_suppression_matches_tensorflow(tensorflow_backend):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        corners = rng.uniform(0, 40, size=(30, 2))
+        boxes = np.concatenate([corners, corners + rng.uniform(2, 20, size=(30, 2))], axis=1).astype(np.float32)
+        scores = np.round(rng.random(30), 1).astype(np.float32)  # ties included
+        ours = metrics.non_max_suppression(boxes, scores, iou_threshold=0.3, max_output_size=12)
+        theirs = tf.image.non_max_suppression(boxes, scores, max_output_size=12, iou_threshold=0.3).numpy()
+        np.testing.assert_array_equal(ours, theirs)
+
+
 def test_box_iou():
-    iou = detector.box_iou([[0, 0, 10, 10], [0, 0, 0, 0]], [[0, 0, 10, 10], [5, 5, 15, 15], [20, 20, 30, 30]])
+    iou = metrics.box_iou([[0, 0, 10, 10], [0, 0, 0, 0]], [[0, 0, 10, 10], [5, 5, 15, 15], [20, 20, 30, 30]])
     np.testing.assert_allclose(iou, [[1.0, 25 / 175, 0.0], [0.0, 0.0, 0.0]])
     with pytest.raises(ValueError, match="bottom >= top"):
-        detector.box_iou([[10, 0, 0, 10]], [[0, 0, 1, 1]])
+        metrics.box_iou([[10, 0, 0, 10]], [[0, 0, 1, 1]])
 
 
 def test_evaluate_detections_counts_hits_and_false_positives():
@@ -132,10 +180,10 @@ def test_evaluate_detections_counts_hits_and_false_positives():
         found([[1, 0, 21, 10], [0, 1, 20, 11], [0, 30, 20, 40]], [1, 1, 5], [0.9, 0.8, 0.7]),
         found([[5, 5, 25, 15]], [4], [0.6]),  # a detection on an empty canvas
     ]
-    score = detector.evaluate_detections(detections, truth)
+    score = metrics.evaluate_detections(detections, truth)
     assert (score.found, score.total, score.false_positives, score.images) == (1, 2, 3, 2)
     assert score.recall == 0.5 and score.false_positives_per_image == 1.5
-    located = detector.evaluate_detections(detections, truth, match_class=False)
+    located = metrics.evaluate_detections(detections, truth, match_class=False)
     assert (located.found, located.false_positives) == (2, 2)
     with pytest.raises(ValueError, match="one entry per image"):
-        detector.evaluate_detections(detections[:1], truth)
+        metrics.evaluate_detections(detections[:1], truth)

@@ -6,9 +6,9 @@ import scipy.signal
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cnn_tutor import ops, runtime, shapes
+from cnn_tutor import _devices, ops, shapes
 
-tf = runtime._import_tensorflow_quietly()
+tf = _devices.import_tensorflow_quietly()
 
 TOL = 1e-5
 CASES = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,14 +1,16 @@
-"""Tests of cnn_tutor.runtime: profiles, set-up, budgets, recorded figures."""
+"""Tests of cnn_tutor.runtime: profiles, seeds, set-up on any backend, GPU checks, budgets, recorded figures."""
 
 import json
 import os
 import subprocess
 import sys
+import types
+import warnings
 
 import numpy as np
 import pytest
 
-from cnn_tutor import report, runtime
+from cnn_tutor import _backend, _devices, report, runtime
 
 
 @pytest.mark.parametrize("name", runtime.PROFILES)
@@ -47,28 +49,184 @@ def test_setup_rejects_unknown_profile_before_importing_tensorflow(monkeypatch):
         runtime.setup("quick", seed=-1)
 
 
-def test_setup_picks_quick_on_cpu_and_prints_banner(capsys, no_profile_env):
+def test_tests_force_the_quick_profile():
+    # tests/conftest.py sets CNN_TUTOR_PROFILE=quick, so a GPU machine does not pick `full` in `make test`.
+    assert os.environ["CNN_TUTOR_PROFILE"] == "quick"
+    assert runtime.resolve_profile(None, gpu_available=True) == "quick"
+
+
+def test_setup_picks_quick_on_cpu_and_prints_banner(capsys, no_profile_env, backend):
     rt = runtime.setup()
     banner = capsys.readouterr().out.strip()
     assert rt.profile == ("full" if rt.gpus else "quick")
     assert banner == rt.banner
     assert banner.startswith(f"cnn_tutor | profile: {rt.profile} | device: ")
-    assert "TensorFlow 2." in banner and "Keras 3." in banner
+    library = {"tensorflow": "TensorFlow 2.", "jax": "JAX 0."}[backend]
+    assert f"| backend: {backend} | {library}" in banner and "Keras 3." in banner
+    assert rt.backend == backend and rt.versions["backend"] == backend
     assert runtime.current_profile() == rt.profile
+    assert runtime.current_seed() == rt.seed == 0
 
 
-def test_setup_seeds_everything_and_enables_determinism():
-    import tensorflow as tf
+def test_setup_reports_logical_cpus_from_affinity_and_the_cpu_model(no_profile_env):
+    rt = runtime.setup(verbose=False)
+    assert rt.logical_cpus == len(os.sched_getaffinity(0))
+    assert f"{rt.logical_cpus} logical CPU" in rt.device
+    if rt.cpu_model:
+        assert rt.cpu_model in rt.device
+
+
+def test_cpu_model_is_read_from_cpuinfo(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R)  Xeon(R)   Gold 6230\n\n")
+    assert _devices.cpu_model(str(info)) == "Intel(R) Xeon(R) Gold 6230"
+
+
+def test_logical_cpus_follow_the_process_affinity():
+    # A child restricted to one CPU with sched_setaffinity reports 1, whatever the machine has.
+    code = (
+        "import os; os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})\n"
+        "from cnn_tutor import _devices; print(_devices.logical_cpus(), _devices.cpu_description())"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.startswith("1 1 logical CPU")
+    assert "logical CPUs" not in result.stdout
+
+
+def test_current_seed_is_the_seed_of_the_last_setup():
+    runtime.setup("quick", seed=5, verbose=False)
+    try:
+        assert runtime.current_seed() == 5 and runtime.resolve_seed(None) == 5 and runtime.resolve_seed(2) == 2
+        with pytest.raises(ValueError, match="`seed` must be >= 0"):
+            runtime.resolve_seed(-1)
+    finally:
+        runtime.setup("quick", seed=0, verbose=False)
+
+
+def test_setup_seeds_everything(backend):
+    import keras
 
     runtime.setup("quick", seed=7, verbose=False)
-    first = (np.random.rand(3), tf.random.uniform((3,)).numpy())
+    first = (np.random.rand(3), keras.ops.convert_to_numpy(keras.random.uniform((3,))))
     runtime.setup("quick", seed=7, verbose=False)
-    second = (np.random.rand(3), tf.random.uniform((3,)).numpy())
+    second = (np.random.rand(3), keras.ops.convert_to_numpy(keras.random.uniform((3,))))
     np.testing.assert_array_equal(first[0], second[0])
     np.testing.assert_array_equal(first[1], second[1])
+    runtime.setup("quick", seed=8, verbose=False)
+    assert not np.array_equal(first[0], np.random.rand(3))
+    runtime.setup("quick", seed=0, verbose=False)
+
+
+def test_setup_turns_op_determinism_on_and_off(tensorflow_backend):
     from tensorflow.python.framework import config as tf_config  # no public getter exists
 
-    assert tf_config.is_op_determinism_enabled()
+    try:
+        rt = runtime.setup("quick", deterministic=False, verbose=False)
+        assert not tf_config.is_op_determinism_enabled() and not rt.deterministic
+        assert rt.banner.endswith("| deterministic: off")
+        rt = runtime.setup("quick", verbose=False)
+        assert tf_config.is_op_determinism_enabled() and rt.deterministic
+        assert "deterministic" not in rt.banner
+    finally:
+        runtime.setup("quick", verbose=False)
+    with pytest.raises(TypeError, match="`deterministic` must be True or False; received 'yes'"):
+        runtime.setup("quick", deterministic="yes")
+
+
+def test_jax_determinism_flag_is_set_before_jax_starts(monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_enable_fast_math=false")
+    monkeypatch.setattr(_devices, "nvidia_gpu_present", lambda: False)
+    _devices.prepare_jax(True)
+    assert os.environ["XLA_FLAGS"] == "--xla_cpu_enable_fast_math=false --xla_gpu_deterministic_ops=true"
+    _devices.prepare_jax(True)  # once only
+    assert os.environ["XLA_FLAGS"].count("deterministic_ops") == 1
+    monkeypatch.setenv("XLA_FLAGS", "")
+    _devices.prepare_jax(False)
+    assert os.environ["XLA_FLAGS"] == ""
+
+
+def test_warns_when_an_nvidia_gpu_is_there_but_the_backend_sees_none(monkeypatch):
+    assert _devices.gpu_visibility_warning(False, [], "tensorflow") is None
+    assert _devices.gpu_visibility_warning(True, ["NVIDIA H200"], "tensorflow") is None
+    message = _devices.gpu_visibility_warning(True, [], "jax")
+    assert "NVIDIA GPU" in message and "JAX sees none" in message and "jax[cuda12]" in message
+    monkeypatch.setattr(_devices, "nvidia_gpu_present", lambda: True)
+    with pytest.warns(RuntimeWarning, match="sees none, so everything runs on the CPU"):
+        runtime.setup("quick", verbose=False)
+
+
+def test_nvidia_gpu_detection(monkeypatch, tmp_path):
+    monkeypatch.setattr(_devices.os.path, "isdir", lambda path: False)
+    monkeypatch.setattr(_devices.shutil, "which", lambda name: None)
+    assert _devices.nvidia_gpu_present() is False
+    smi = tmp_path / "nvidia-smi"
+    smi.write_text("#!/bin/sh\necho 'GPU 0: NVIDIA H200 (UUID: GPU-1)'\n")
+    smi.chmod(0o755)
+    monkeypatch.setattr(_devices.shutil, "which", lambda name: str(smi))
+    assert _devices.nvidia_gpu_present() is True
+
+
+class _FakeConfig:
+    """The piece of ``tf.config.experimental`` that memory growth uses, with a GPU already initialised."""
+
+    def __init__(self, growth):
+        self.growth = growth
+
+    def set_memory_growth(self, gpu, value):
+        raise RuntimeError("Physical devices cannot be modified after being initialized")
+
+    def get_memory_growth(self, gpu):
+        return self.growth
+
+
+def test_memory_growth_set_too_late_warns_instead_of_being_swallowed():
+    gpu = types.SimpleNamespace(name="/physical_device:GPU:0")
+    late = types.SimpleNamespace(config=types.SimpleNamespace(experimental=_FakeConfig(growth=False)))
+    with pytest.warns(RuntimeWarning, match="memory growth could not be turned on for /physical_device:GPU:0"):
+        _devices.enable_memory_growth(late, [gpu])
+    already = types.SimpleNamespace(config=types.SimpleNamespace(experimental=_FakeConfig(growth=True)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _devices.enable_memory_growth(already, [gpu])  # an earlier setup() turned it on: nothing to say
+
+
+def test_versions_name_the_backend_and_find_tensorflow_cpu(monkeypatch):
+    versions = _backend.versions()
+    assert versions["backend"] == _backend.name() and versions["keras"].startswith("3.")
+    # A TensorFlow installed as the tensorflow-cpu wheel is found under that distribution name.
+    import importlib.metadata
+
+    real = importlib.metadata.version
+
+    def fake(name):
+        if name == "tensorflow":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return "2.99.0" if name == "tensorflow-cpu" else real(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", fake)
+    assert _backend.distribution_version(*_backend.TENSORFLOW_DISTRIBUTIONS) == "2.99.0"
+
+
+def test_require_tensorflow_names_the_lesson_and_the_backend(monkeypatch):
+    monkeypatch.setattr(_backend, "name", lambda: "jax")
+    with pytest.raises(RuntimeError, match=r"profile_flops is a TensorFlow lesson .* runs the 'jax' backend"):
+        _backend.require_tensorflow("profile_flops")
+    monkeypatch.setattr(_backend, "name", lambda: "tensorflow")
+    monkeypatch.setattr(_backend, "tensorflow_available", lambda: False)
+    with pytest.raises(RuntimeError, match="needs TensorFlow, which is not installed"):
+        _backend.require_tensorflow("profile_flops")
+
+
+def test_backend_name_follows_keras_rules_without_importing_keras(monkeypatch, tmp_path):
+    code = "from cnn_tutor import _backend; import sys; print(_backend.name(), 'keras' in sys.modules)"
+    env = {**os.environ, "KERAS_HOME": str(tmp_path)}
+    env.pop("KERAS_BACKEND", None)
+    (tmp_path / "keras.json").write_text('{"backend": "jax"}')
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=True)
+    assert result.stdout.split() == ["jax", "False"]
+    env["KERAS_BACKEND"] = "torch"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=True)
+    assert result.stdout.split() == ["torch", "False"]
 
 
 def test_setup_keeps_tensorflow_start_up_lines_out_of_stderr():
@@ -88,7 +246,7 @@ def test_setup_keeps_tensorflow_start_up_lines_out_of_stderr():
     assert result.stderr == ""
 
 
-def test_setup_warns_when_tensorflow_came_first():
+def test_setup_warns_when_tensorflow_came_first(tensorflow_backend):
     code = "import tensorflow\nimport cnn_tutor\ncnn_tutor.setup('quick', verbose=False)\n"
     result = subprocess.run([sys.executable, "-W", "error::UserWarning", "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
@@ -97,6 +255,15 @@ def test_setup_warns_when_tensorflow_came_first():
 
 def _runtime(profile="quick"):
     return runtime.Runtime(profile=profile, seed=0, device="CPU", gpus=(), versions={"tensorflow": "x", "keras": "y"})
+
+
+def test_banner_names_device_backend_and_versions():
+    rt = runtime.Runtime(profile="full", seed=3, device="GPU NVIDIA H200, host 16 logical CPUs (AMD EPYC)", gpus=("H200",),
+                         versions={"jax": "0.4.31", "keras": "3.5.0"}, backend="jax")
+    assert rt.banner == (
+        "cnn_tutor | profile: full | device: GPU NVIDIA H200, host 16 logical CPUs (AMD EPYC) | backend: jax | "
+        "JAX 0.4.31 | Keras 3.5.0 | seed: 3"
+    )
 
 
 @pytest.mark.parametrize(("profile", "expected"), [("quick", 3), ("full", 30)])
@@ -189,9 +356,3 @@ def test_quiet_stderr_silences_file_descriptor_2_only_inside(capfd):
         os.write(2, b"hidden\n")
     os.write(2, b"shown\n")
     assert capfd.readouterr().err == "shown\n"
-
-
-def test_timer_measures_elapsed_time():
-    with runtime.Timer() as timer:
-        sum(range(10_000))
-    assert timer.seconds > 0

@@ -5,9 +5,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cnn_tutor import ops, runtime, shapes
+from cnn_tutor import _devices, ops, shapes
 
-runtime._import_tensorflow_quietly()
+_devices.import_tensorflow_quietly()
 import keras  # noqa: E402  (after TensorFlow's quiet start-up)
 
 CASES = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

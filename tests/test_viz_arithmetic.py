@@ -75,8 +75,14 @@ def test_the_legend_fits_inside_the_figure(make):
 
 
 def test_plot_kernels():
-    fig = render(viz.plot_kernels(np.random.default_rng(0).normal(size=(3, 3, 3)), titles=["a", "b", "c"], ncols=2))
+    kernels = np.random.default_rng(0).normal(size=(3, 3, 3))
+    fig = render(viz.plot_kernels(kernels, titles=["a", "b", "c"], ncols=2))
     assert [ax.get_title() for ax in fig.axes][:3] == ["a", "b", "c"]
+    image = fig.axes[1].images[0]
+    np.testing.assert_array_equal(image.get_array(), kernels[1])
+    limit = np.abs(kernels[1]).max()
+    assert image.get_clim() == (-limit, limit) and image.get_cmap().name == "RdBu"  # the book's filter colours
+    assert [t.get_text() for t in fig.axes[1].texts][0] == f"{kernels[1][0, 0]:.2g}"
     render(viz.plot_kernels([np.zeros((9, 9))], annotate=True))  # too big to annotate, all zeros
     with pytest.raises(ValueError, match=r"`kernels\[0\]` must be 2-D \(height, width\); received shape \(3,\)"):
         viz.plot_kernels([np.ones(3)])
@@ -85,9 +91,19 @@ def test_plot_kernels():
 
 
 def test_plot_multichannel_conv():
-    image = np.random.default_rng(0).random((10, 12, 3))
-    fig = render(viz.plot_multichannel_conv(image, np.ones((3, 3, 3, 2)), channel_names=["R", "G", "B"]))
-    assert "= output 1" in [ax.get_title() for ax in fig.axes]
+    from cnn_tutor import ops
+
+    rng = np.random.default_rng(0)
+    image, kernels = rng.random((10, 12, 3)), rng.normal(size=(3, 3, 3, 2))
+    fig = render(viz.plot_multichannel_conv(image, kernels, channel_names=["R", "G", "B"]))
+    axes = {ax.get_title(): ax for ax in fig.axes if ax.get_title()}
+    assert "= output 1" in axes
+    expected = ops.conv2d(image[None], kernels, padding="same")[0]
+    for o in range(2):
+        # the last panel of each row is the sum over input channels: output channel o of the convolution
+        np.testing.assert_allclose(axes[f"= output {o}"].images[0].get_array(), expected[..., o], atol=1e-10)
+        single = ops.conv2d(image[None, ..., 1:2], kernels[:, :, 1:2, o : o + 1], padding="same")[0, ..., 0]
+        np.testing.assert_allclose(axes[f"G * K[:, :, 1, {o}]"].images[0].get_array(), single, atol=1e-10)
     with pytest.raises(ValueError, match=r"`image` must be 3-D \(height, width, in_channels\); received shape \(1, 10, 12, 3\)"):
         viz.plot_multichannel_conv(image[None], np.ones((3, 3, 3, 2)))
 
@@ -95,5 +111,7 @@ def test_plot_multichannel_conv():
 def test_plot_timings():
     fig = render(viz.plot_timings([3, 5], {"naive": [1.0, 2.0], "fast": [0.001, np.nan]}, xlabel="kernel size", title="t"))
     assert fig.axes[0].get_yscale() == "log"
+    naive = fig.axes[0].get_lines()[0]
+    assert list(naive.get_xdata()) == [3, 5] and list(naive.get_ydata()) == [1000.0, 2000.0]  # seconds -> ms
     with pytest.raises(ValueError, match=r"`timings\['a'\]` must have one value per x \(2\); received 1"):
         viz.plot_timings([3, 5], {"a": [1.0]}, xlabel="k")

@@ -15,6 +15,15 @@ def test_show_images_accepts_batches(shape):
     fig.canvas.draw()
 
 
+def test_show_images_draws_each_image_on_the_given_range():
+    images = np.random.default_rng(0).random((3, 5, 6, 1))
+    fig = viz.show_images(images, ncols=2)
+    np.testing.assert_array_equal(fig.axes[2].images[0].get_array(), images[2, ..., 0])  # row 2, column 1
+    assert fig.axes[0].images[0].get_clim() == (0.0, 1.0) and not fig.axes[3].images
+    stretched = viz.show_images(images * 0.5, value_range=None)
+    assert stretched.axes[0].images[0].get_clim() == (images[0].min() * 0.5, images[0].max() * 0.5)
+
+
 def test_show_images_accepts_a_list_of_sizes_and_titles():
     fig = viz.show_images([np.zeros((8, 8)), np.ones((16, 4, 1)), np.zeros((3, 3, 3))], titles=["a", "b", "c"])
     assert [ax.get_title() for ax in fig.axes] == ["a", "b", "c"]

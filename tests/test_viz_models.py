@@ -27,6 +27,20 @@ def test_plot_filters_keras_kernel_and_stack():
     assert len(fig.axes) == 4 + 1
 
 
+def test_plot_filters_shows_each_output_channel_on_one_centred_scale():
+    kernel = np.arange(3 * 3 * 2 * 4, dtype=float).reshape(3, 3, 2, 4) - 20.0
+    fig = _render(viz_models.plot_filters(kernel, ncols=4))
+    images = [ax.images[0] for ax in fig.axes[:4]]
+    for index, image in enumerate(images):
+        np.testing.assert_array_equal(image.get_array(), kernel[:, :, 0, index])  # filter k, input channel 0
+        assert image.get_clim() == (-47.0, 47.0)  # centred on zero: max |weight| of the shown filters (-20..47)
+        assert image.get_cmap().name == "RdBu"  # negative red, positive blue, as plot_kernels
+    fig = viz_models.plot_filters(kernel, input_channel=1)
+    np.testing.assert_array_equal(fig.axes[2].images[0].get_array(), kernel[:, :, 1, 2])
+    with pytest.raises(ValueError, match=r"`input_channel` must be below the kernel's 2 input channel\(s\); received 2"):
+        viz_models.plot_filters(kernel, input_channel=2)
+
+
 def test_plot_filters_errors():
     with pytest.raises(ValueError, match="Keras kernel"):
         viz_models.plot_filters(np.zeros((3, 3)))
@@ -39,6 +53,8 @@ def test_plot_feature_maps():
     fig = _render(viz_models.plot_feature_maps(maps, max_channels=6))
     assert len(fig.axes) == 3 * 6
     assert "conv1" in fig.axes[0].get_ylabel()
+    np.testing.assert_array_equal(fig.axes[4].images[0].get_array(), maps["conv1"][..., 4])  # row 0, channel 4
+    assert not fig.axes[3 * 6 - 1].images  # conv3 has 4 channels: columns 5 and 6 are empty
     with pytest.raises(TypeError, match="dict"):
         viz_models.plot_feature_maps([np.zeros((3, 3, 1))])
     with pytest.raises(ValueError, match="height, width, channels"):
@@ -49,6 +65,8 @@ def test_plot_confusion_matrix():
     matrix = np.diag([98, 97, 3]) + np.eye(3, k=1, dtype=int)
     fig = _render(viz_models.plot_confusion_matrix(matrix, class_names=["a", "b", "c"]))
     ax = fig.axes[0]
+    shown = ax.images[0].get_array()
+    assert shown[0, 0] == 98 and shown[0, 1] == 1 and np.ma.is_masked(shown[1, 0])  # rows true, columns predicted
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
     assert sorted(t.get_text() for t in ax.texts) == sorted(["98", "97", "3", "1", "1"])
     with pytest.raises(ValueError, match="square"):
@@ -67,6 +85,10 @@ def test_show_detections_draws_truth_and_predictions():
     ]
     fig = _render(viz_models.show_detections(images, found, truth, ncols=2, titles=["a", "b", "c"]))
     assert [len(ax.patches) for ax in fig.axes[:3]] == [2, 1, 3]
+    truth_box, found_box = fig.axes[0].patches
+    # (top, left, bottom, right) = (2, 2, 20, 12): x from left - 0.5, width right - left, height bottom - top
+    assert (truth_box.get_x(), truth_box.get_y(), truth_box.get_width(), truth_box.get_height()) == (1.5, 1.5, 10, 18)
+    assert found_box.get_edgecolor()[:3] == (1.0, 0.0, 0.0)
     assert fig.axes[0].texts[0].get_text() == "4 0.93"
     with pytest.raises(ValueError, match="one entry per image"):
         viz_models.show_detections(images, found[:2])

@@ -4,7 +4,9 @@
   and :func:`read_idx`;
 - ``images``: :func:`load_image`, photographs from ``skimage.data``;
 - ``degrade``: noise, masks and downsampling with a seed;
-- ``pipelines``: ``tf.data`` input pipelines (shuffle, batch, cache, prefetch);
+- ``pipelines``: input pipelines for ``fit`` (``tf.data`` on TensorFlow, a
+  ``keras.utils.PyDataset`` on other backends), imported on first use,
+  since they import Keras;
 - ``detection``: synthetic detection canvases of real digits with boxes;
 - ``patches``: training patches from natural images and a held-out image.
 
@@ -17,29 +19,52 @@ from cnn_tutor.data.detection import DetectionSet, ink_box, make_detection_set
 from cnn_tutor.data.images import NATURAL_IMAGES, load_image, load_images
 from cnn_tutor.data.mnist import IDX_FILES, MNIST, MNIST_DIR_ENV, SOURCES, MnistUnavailableError, load_mnist, read_idx
 from cnn_tutor.data.patches import PatchSplit, extract_patches, make_patch_split
-from cnn_tutor.data.pipelines import make_dataset, make_mnist_datasets
+from cnn_tutor.data.photos import PHOTO_SPLIT, PhotoSplit, describe_split, load_photo, load_photo_split, luma
+
+# The pipelines import Keras (and so the backend); the rest of the package's data is NumPy.
+_LAZY = {"ArrayDataset": "pipelines", "make_dataset": "pipelines", "make_mnist_datasets": "pipelines"}
 
 __all__ = [
+    "ArrayDataset",
     "DetectionSet",
     "IDX_FILES",
     "MNIST",
     "MNIST_DIR_ENV",
-    "NATURAL_IMAGES",
-    "SOURCES",
     "MnistUnavailableError",
+    "NATURAL_IMAGES",
+    "PHOTO_SPLIT",
+    "PatchSplit",
+    "PhotoSplit",
+    "SOURCES",
     "add_gaussian_noise",
     "add_salt_pepper_noise",
+    "describe_split",
     "downsample",
+    "extract_patches",
     "ink_box",
     "load_image",
-    "load_images",
     "load_mnist",
+    "load_photo",
+    "load_photo_split",
+    "luma",
     "make_dataset",
     "make_detection_set",
     "make_mnist_datasets",
-    "mask_random_boxes",
-    "PatchSplit",
-    "extract_patches",
     "make_patch_split",
+    "mask_random_boxes",
     "read_idx",
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"cnn_tutor.data.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

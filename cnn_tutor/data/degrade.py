@@ -3,7 +3,9 @@
 Each takes images in the book's convention (float32 ``(batch, height, width,
 channels)`` in [0, 1]) and an ``rng`` (an int seed or a
 ``numpy.random.Generator``), so a chapter can corrupt the same images the same
-way every time.  Used by the Concepts, Pooling and Reconstruction chapters.
+way every time.  The noise is scikit-image's (``skimage.util.random_noise``)
+and the block averaging ``skimage.measure.block_reduce``; the masks are ours.
+Used by the Concepts, Pooling, Reconstruction and Future directions chapters.
 """
 
 import numpy as np
@@ -43,33 +45,54 @@ def add_gaussian_noise(images, sigma, *, rng=0, clip=True):
     ...
     ValueError: `sigma` must be >= 0.0; received -0.1.
     """
+    import skimage.util
+
     images = _validation.check_images("images", images)
     sigma = _validation.check_float("sigma", sigma, minimum=0.0)
     rng = _validation.as_rng("rng", rng)
     clip = _validation.check_bool("clip", clip)
-    noisy = images + rng.normal(0.0, sigma, size=images.shape).astype(np.float32)
-    return np.clip(noisy, 0.0, 1.0) if clip else noisy
+    noisy = skimage.util.random_noise(images, mode="gaussian", mean=0.0, var=sigma**2, rng=rng, clip=clip)
+    return noisy.astype(np.float32)
 
 
 def add_salt_pepper_noise(images, amount, *, rng=0, salt_fraction=0.5):
-    """Set a fraction ``amount`` of the pixels to 0 (pepper) or 1 (salt).
+    """Set a fraction ``amount`` of the values to 0 (pepper) or 1 (salt) (``skimage.util.random_noise``).
+
+    Each value (each pixel of a grey image, each channel of a colour one) is
+    hit with probability ``amount``; a hit value becomes 1 with probability
+    ``salt_fraction`` and 0 otherwise.
+
+    Parameters
+    ----------
+    images : array_like
+        ``(batch, height, width, channels)`` in [0, 1].
+    amount : float
+        Share of the values replaced, in [0, 1].
+    rng : int, numpy.random.Generator or None
+        Seed or generator.
+    salt_fraction : float
+        Share of the replaced values set to 1 (salt) rather than 0 (pepper).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, same shape.
 
     Examples
     --------
-    >>> noisy = add_salt_pepper_noise(np.full((1, 100, 100, 1), 0.5), 0.2, rng=0)
-    >>> round(float(np.mean(noisy != 0.5)), 2)
-    0.2
+    >>> noisy = add_salt_pepper_noise(np.full((1, 100, 100, 1), 0.5), 0.2, rng=0, salt_fraction=0.25)
+    >>> round(float(np.mean(noisy != 0.5)), 2), round(float(np.mean(noisy == 1.0)), 2)
+    (0.2, 0.05)
     """
+    import skimage.util
+
     images = _validation.check_images("images", images)
     amount = _validation.check_float("amount", amount, minimum=0.0, maximum=1.0)
     salt_fraction = _validation.check_float("salt_fraction", salt_fraction, minimum=0.0, maximum=1.0)
     rng = _validation.as_rng("rng", rng)
-    hit = rng.random(images.shape[:3]) < amount
-    salt = rng.random(images.shape[:3]) < salt_fraction
-    noisy = images.copy()
-    noisy[hit & salt] = 1.0
-    noisy[hit & ~salt] = 0.0
-    return noisy
+    noisy = skimage.util.random_noise(images, mode="s&p", amount=amount, salt_vs_pepper=salt_fraction, rng=rng,
+                                      clip=False)
+    return noisy.astype(np.float32)
 
 
 def mask_random_boxes(images, *, num_boxes=1, box_size=(8, 8), rng=0, fill=0.0):
@@ -125,7 +148,8 @@ def downsample(images, factor):
     """Shrink images by an integer ``factor`` by averaging each ``factor x factor`` block.
 
     Block averaging is what a sensor with bigger pixels would record, and the
-    usual degradation in super-resolution benchmarks on small images.
+    usual degradation in super-resolution benchmarks on small images
+    (``skimage.measure.block_reduce`` with ``numpy.mean``).
 
     Raises
     ------
@@ -142,12 +166,13 @@ def downsample(images, factor):
     ...
     ValueError: `factor` must divide the image height and width (28x28); received 3.
     """
+    import skimage.measure
+
     images = _validation.check_images("images", images)
     factor = _validation.check_int("factor", factor, minimum=1)
-    batch, height, width, channels = images.shape
+    height, width = images.shape[1:3]
     if height % factor or width % factor:
         raise ValueError(
             f"`factor` must divide the image height and width ({height}x{width}); received {factor}."
         )
-    blocks = images.reshape(batch, height // factor, factor, width // factor, factor, channels)
-    return blocks.mean(axis=(2, 4)).astype(np.float32)
+    return skimage.measure.block_reduce(images, (1, factor, factor, 1), np.mean).astype(np.float32)

@@ -1,5 +1,10 @@
-"""Compression figures: JPEG sizes with and without headers, and comparing rate-distortion curves.
+"""Compression figures: bits of integer symbols, JPEG sizes with and without headers, rate-distortion.
 
+- :func:`symbol_probabilities` and :func:`code_length_bits` count the ideal
+  code length of a learned codec's integer symbols under a probability table
+  (an arithmetic coder comes within a few bits of it);
+  :func:`compressed_bytes` measures what a standard compressor (``zlib``,
+  ``lzma``) really produces;
 - :func:`jpeg_roundtrip` encodes each image with Pillow's JPEG encoder and
   decodes it again, counting the whole file and the entropy-coded scan data
   alone (the file less its fixed headers: markers, quantisation and Huffman
@@ -11,13 +16,132 @@ Used by the Reconstruction chapter.
 """
 
 import io
+import lzma
 import typing
+import zlib
 
 import numpy as np
 
 from cnn_tutor import _validation
 
-__all__ = ["JpegResult", "jpeg_roundtrip", "jpeg_scan_bytes", "psnr_at_rate"]
+__all__ = [
+    "COMPRESSORS",
+    "JpegResult",
+    "code_length_bits",
+    "compressed_bytes",
+    "jpeg_roundtrip",
+    "jpeg_scan_bytes",
+    "psnr_at_rate",
+    "symbol_probabilities",
+]
+
+#: Standard compressors of :func:`compressed_bytes`.
+COMPRESSORS = ("zlib", "lzma")
+
+
+def _check_symbols(name, symbols):
+    array = np.asarray(symbols)
+    if not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"`{name}` must be integer symbols (for example from `cnn_tutor.models.compression.encode`); received dtype {array.dtype}.")
+    if array.size == 0:
+        raise ValueError(f"`{name}` must hold at least one symbol; received an empty array.")
+    return array
+
+
+def symbol_probabilities(symbols, *, levels, smoothing=1.0):
+    """The probability of each of the ``levels`` symbol values, counted in ``symbols``.
+
+    ``smoothing`` is added to every count (Laplace), so a value never seen
+    still gets a finite code length.  Values run from ``-(levels // 2)`` to
+    ``levels // 2``.
+
+    Examples
+    --------
+    >>> symbol_probabilities(np.array([0, 0, 1, -1]), levels=3, smoothing=0).round(2)
+    array([0.25, 0.5 , 0.25])
+    """
+    symbols = _check_symbols("symbols", symbols)
+    levels = _validation.check_int("levels", levels, minimum=2)
+    smoothing = _validation.check_float("smoothing", smoothing, minimum=0.0)
+    half = levels // 2
+    if symbols.min() < -half or symbols.max() > levels - 1 - half:
+        raise ValueError(
+            f"`symbols` must lie in [{-half}, {levels - 1 - half}] for {levels} levels; "
+            f"received values in [{int(symbols.min())}, {int(symbols.max())}]."
+        )
+    counts = np.bincount((symbols.ravel() + half).astype(np.int64), minlength=levels) + smoothing
+    return counts / counts.sum()
+
+
+def code_length_bits(symbols, probabilities):
+    """Ideal code length of ``symbols``, in bits: ``-sum log2 p(symbol)``.
+
+    With ``probabilities`` counted on other images (the training set), this
+    is what an arithmetic coder sharing that table would write, to within a
+    few bits; counted on ``symbols`` themselves it is their empirical entropy
+    times their number, a lower bound.
+
+    Parameters
+    ----------
+    symbols : array_like of int
+        The integer symbols to code.
+    probabilities : array_like
+        One probability per value, from :func:`symbol_probabilities`.
+
+    Returns
+    -------
+    float
+        Total bits.
+
+    Examples
+    --------
+    >>> code_length_bits(np.array([0, 0, 1, -1]), [0.25, 0.5, 0.25])
+    6.0
+    """
+    symbols = _check_symbols("symbols", symbols)
+    probabilities = _validation.as_float_array("probabilities", probabilities)
+    if probabilities.ndim != 1 or probabilities.size < 2 or np.any(probabilities < 0):
+        raise ValueError("`probabilities` must be a 1-D array of non-negative values, one per symbol value.")
+    if not np.isclose(probabilities.sum(), 1.0):
+        raise ValueError(f"`probabilities` must sum to 1; received a sum of {probabilities.sum():.4g}.")
+    half = probabilities.size // 2
+    index = symbols.ravel().astype(np.int64) + half
+    if index.min() < 0 or index.max() >= probabilities.size:
+        raise ValueError(f"`symbols` lie outside the {probabilities.size} values that `probabilities` covers.")
+    p = probabilities[index]
+    if np.any(p == 0):
+        raise ValueError("A symbol has probability 0: it cannot be coded. Count with `smoothing` > 0.")
+    return float(-np.log2(p).sum())
+
+
+def compressed_bytes(symbols, method="lzma"):
+    """Bytes that a standard compressor writes for ``symbols`` (stored as int8, in C order).
+
+    ``zlib`` writes a raw DEFLATE stream (no zlib header or checksum),
+    ``lzma`` a raw LZMA2 stream (no container), so only the coded data is
+    counted.
+
+    Examples
+    --------
+    >>> compressed_bytes(np.zeros(10_000, dtype=np.int8), "zlib") < 100
+    True
+    >>> compressed_bytes(np.zeros(4, dtype=np.int8), "gzip")
+    Traceback (most recent call last):
+    ...
+    ValueError: `method` must be one of 'zlib', 'lzma'; received 'gzip'.
+    """
+    symbols = _check_symbols("symbols", symbols)
+    _validation.check_choice("method", method, COMPRESSORS)
+    if symbols.min() < -128 or symbols.max() > 127:
+        raise ValueError("`symbols` must fit in int8 ([-128, 127]) to be stored one byte each.")
+    data = np.ascontiguousarray(symbols, dtype=np.int8).tobytes()
+    if method == "zlib":
+        compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return len(compressor.compress(data) + compressor.flush())
+    filters = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]
+    return len(lzma.compress(data, format=lzma.FORMAT_RAW, filters=filters))
+
+
 
 
 class JpegResult(typing.NamedTuple):

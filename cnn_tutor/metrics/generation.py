@@ -218,14 +218,7 @@ def classifier_features(model, images, *, layer=None, batch_size=500):
 
 
 def _check_generated(name, images, model):
-    images = _validation.check_images(name, images)
-    expected = tuple(model.input_shape[1:])
-    if any(e is not None and e != r for e, r in zip(expected, images.shape[1:])):
-        raise ValueError(
-            f"`{name}` must have shape (n, {', '.join(str(e) for e in expected)}) to fit the classifier; "
-            f"received shape {images.shape}."
-        )
-    return images
+    return _validation.check_model_input(model, images, name)
 
 
 class GenerationScores(typing.NamedTuple):

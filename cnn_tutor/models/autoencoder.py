@@ -13,20 +13,23 @@ VAE).
 Used by the Generation chapter.
 """
 
+import keras
 import numpy as np
 
 from cnn_tutor import _validation
+from cnn_tutor.models._common import seed_weights
 
 __all__ = ["build_autoencoder", "build_decoder", "build_encoder", "sample_latent_like"]
 
 
 def _check_shape(image_shape):
-    if not isinstance(image_shape, (tuple, list)) or len(image_shape) != 3:
-        raise ValueError(f"`image_shape` must be (height, width, channels), e.g. (28, 28, 1); received {image_shape!r}.")
-    shape = tuple(_validation.check_int(f"image_shape[{i}]", v, minimum=1) for i, v in enumerate(image_shape))
-    if shape[0] % 4 or shape[1] % 4:
-        raise ValueError(f"`image_shape` must have a height and width divisible by 4; received {shape}.")
-    return shape
+    return _validation.check_shape3("image_shape", image_shape, divisible_by=4)
+
+
+def _check_pair(name, filters, example):
+    if isinstance(filters, (str, bytes)) or not isinstance(filters, (tuple, list)) or len(filters) != 2:
+        raise ValueError(f"`{name}` must be a pair of ints, e.g. {example}; received {filters!r}.")
+    return _validation.int_sequence(name, filters, example=example)
 
 
 def build_encoder(latent_dim=16, image_shape=(28, 28, 1), *, filters=(32, 64), outputs=1, name="encoder"):
@@ -58,13 +61,9 @@ def build_encoder(latent_dim=16, image_shape=(28, 28, 1), *, filters=(32, 64), o
     >>> build_encoder(latent_dim=2, filters=(4, 8)).output_shape
     (None, 2)
     """
-    import keras
-
     latent_dim = _validation.check_int("latent_dim", latent_dim, minimum=1)
     image_shape = _check_shape(image_shape)
-    if not isinstance(filters, (tuple, list)) or len(filters) != 2:
-        raise ValueError(f"`filters` must be a pair of ints, e.g. (32, 64); received {filters!r}.")
-    filters = tuple(_validation.check_int(f"filters[{i}]", f, minimum=1) for i, f in enumerate(filters))
+    filters = _check_pair("filters", filters, (32, 64))
     outputs = _validation.check_int("outputs", outputs, minimum=1)
     inputs = keras.Input(shape=image_shape, name="image")
     x = keras.layers.Conv2D(filters[0], 3, strides=2, padding="same", activation="relu", name="conv1")(inputs)
@@ -88,13 +87,9 @@ def build_decoder(latent_dim=16, image_shape=(28, 28, 1), *, filters=(64, 32), n
     >>> build_decoder(latent_dim=2, filters=(8, 4)).output_shape
     (None, 28, 28, 1)
     """
-    import keras
-
     latent_dim = _validation.check_int("latent_dim", latent_dim, minimum=1)
     height, width, channels = _check_shape(image_shape)
-    if not isinstance(filters, (tuple, list)) or len(filters) != 2:
-        raise ValueError(f"`filters` must be a pair of ints, e.g. (64, 32); received {filters!r}.")
-    filters = tuple(_validation.check_int(f"filters[{i}]", f, minimum=1) for i, f in enumerate(filters))
+    filters = _check_pair("filters", filters, (64, 32))
     inputs = keras.Input(shape=(latent_dim,), name="code")
     x = keras.layers.Dense((height // 4) * (width // 4) * filters[0], activation="relu", name="project")(inputs)
     x = keras.layers.Reshape((height // 4, width // 4, filters[0]), name="reshape")(x)
@@ -116,15 +111,16 @@ def build_autoencoder(latent_dim=16, image_shape=(28, 28, 1), *, optimizer="adam
     optimizer : str or keras.optimizers.Optimizer
         Passed to ``compile``.
     seed : int, optional
-        Seed Keras before the weights are created.
+        Seed of the initial weights (``None``: the runtime's seed).
     name : str
         The model's name.
 
     Returns
     -------
     keras.Model
-        With attributes ``encoder`` and ``decoder`` (the two halves); train
-        it with ``fit(images, images)``.
+        A functional model whose two layers ``encoder`` and ``decoder`` are
+        the two halves (also as attributes of that name); train it with
+        :func:`cnn_tutor.models.training.fit` ``(model, images, images, ...)``.
 
     Examples
     --------
@@ -132,15 +128,12 @@ def build_autoencoder(latent_dim=16, image_shape=(28, 28, 1), *, optimizer="adam
     >>> ae.encoder.output_shape, ae.decoder.output_shape
     ((None, 4), (None, 28, 28, 1))
     """
-    import keras
-
-    if seed is not None:
-        keras.utils.set_random_seed(_validation.check_int("seed", seed, minimum=0))
+    seed_weights(seed)
     encoder = build_encoder(latent_dim, image_shape)
     decoder = build_decoder(latent_dim, image_shape)
     inputs = keras.Input(shape=tuple(image_shape), name="image")
     model = keras.Model(inputs, decoder(encoder(inputs)), name=name)
-    model.encoder, model.decoder = encoder, decoder
+    model.encoder, model.decoder = encoder, decoder  # also model.get_layer("encoder"), e.g. after reloading
     model.compile(optimizer=optimizer, loss="binary_crossentropy")
     return model
 

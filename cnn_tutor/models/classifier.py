@@ -1,4 +1,4 @@
-"""The source article's MNIST classifier, trained for real, and tools to look inside it.
+"""The source article's MNIST classifier, and tools to look inside it.
 
 The article (section 4.2) builds a small convolutional network::
 
@@ -6,63 +6,30 @@ The article (section 4.2) builds a small convolutional network::
     - Conv2D(64, 3x3, relu) - Flatten - Dense(64, relu) - Dense(10, softmax)
 
 :func:`build_classifier` reproduces it exactly with its hyperparameters as
-arguments; :func:`train_classifier` trains it on a real ``tf.data`` pipeline;
-:func:`load_or_train_classifier` gives later chapters (Generation) the same
-trained model from a cache in the native ``.keras`` format.
+arguments, :func:`build_dense_classifier` is the fully connected network it
+is compared with.  :func:`predict_classes`, :func:`feature_maps` and
+:func:`filter_symmetry` look at what a trained one does.  Training is
+:func:`cnn_tutor.models.training.train_classifier`, the scores are in
+:mod:`cnn_tutor.metrics`, the trained model's cache in
+:mod:`cnn_tutor.models.cache`.
 
-Used by the Keras models and Generation chapters.
+Used by the Convolution math, Keras models, Generation, FAQ and Future
+directions chapters.
 """
 
-import hashlib
-import json
-import os
-import pathlib
-import time
-import typing
-
+import keras
 import numpy as np
 
 from cnn_tutor import _validation, shapes
+from cnn_tutor.models._common import seed_weights
 
 __all__ = [
-    "TrainingRun",
-    "accuracy",
     "build_classifier",
     "build_dense_classifier",
-    "cache_dir",
-    "classifier_path",
-    "confusion_matrix",
-    "count_macs",
     "feature_maps",
     "filter_symmetry",
-    "load_or_train_classifier",
     "predict_classes",
-    "save_classifier",
-    "train_classifier",
 ]
-
-#: Environment variable that moves the model cache (default ``~/.cache/cnn_tutor``).
-CACHE_ENV = "CNN_TUTOR_CACHE"
-
-
-def _per_layer(name, value, count):
-    """An int (same for every conv layer) or a sequence of ``count`` ints, each >= 1."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != count:
-            raise ValueError(
-                f"`{name}` must be an int or a sequence of {count} ints (one per conv layer); received {value!r}."
-            )
-        return tuple(_validation.check_int(f"{name}[{i}]", v, minimum=1) for i, v in enumerate(value))
-    value = _validation.check_int(name, value, minimum=1)
-    return (value,) * count
-
-
-def _check_input_shape(input_shape):
-    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
-        raise ValueError(
-            f"`input_shape` must be (height, width, channels), for MNIST (28, 28, 1); received {input_shape!r}."
-        )
-    return tuple(_validation.check_int(f"input_shape[{i}]", v, minimum=1) for i, v in enumerate(input_shape))
 
 
 def _conv_out(size, kernel, stride, padding):
@@ -122,7 +89,8 @@ def build_classifier(
         Compile with ``sparse_categorical_crossentropy`` and accuracy.
     seed : int, optional
         Seed Keras (``keras.utils.set_random_seed``) before the weights are
-        created, so the same arguments give the same initial weights.
+        created, so the same arguments give the same initial weights;
+        ``None`` means the runtime's seed (:func:`cnn_tutor.runtime.current_seed`).
     name : str
         The model's name.
 
@@ -150,20 +118,15 @@ def build_classifier(
     ...
     ValueError: The feature map shrinks to nothing: after conv layer 3 (kernel_size=7, strides=1, padding='valid') the spatial size is (0, 0). Consider a smaller `kernel_size` or `strides`, padding='same', or a larger `input_shape`.
     """
-    import keras
-
-    input_shape = _check_input_shape(input_shape)
+    input_shape = _validation.check_shape3("input_shape", input_shape, example=(28, 28, 1))
     num_classes = _validation.check_int("num_classes", num_classes, minimum=2)
-    if isinstance(filters, (int, np.integer)) or not isinstance(filters, (tuple, list)) or len(filters) == 0:
-        raise ValueError(f"`filters` must be a non-empty sequence of ints, e.g. (32, 64, 64); received {filters!r}.")
-    filters = tuple(_validation.check_int(f"filters[{i}]", f, minimum=1) for i, f in enumerate(filters))
-    kernels = _per_layer("kernel_size", kernel_size, len(filters))
-    stride_list = _per_layer("strides", strides, len(filters))
+    filters = _validation.int_sequence("filters", filters, example=(32, 64, 64))
+    kernels = _validation.per_layer("kernel_size", kernel_size, len(filters))
+    stride_list = _validation.per_layer("strides", strides, len(filters))
     _validation.check_choice("padding", padding, ("valid", "same"))
     pool_size = _validation.check_int("pool_size", pool_size, minimum=1)
     dense_units = _validation.check_int("dense_units", dense_units, minimum=1)
-    if seed is not None:
-        keras.utils.set_random_seed(_validation.check_int("seed", seed, minimum=0))
+    seed_weights(seed)
 
     # Check the spatial sizes before Keras does, to say what to change.
     height, width = input_shape[:2]
@@ -235,15 +198,10 @@ def build_dense_classifier(
     >>> build_dense_classifier(hidden_units=(64,)).count_params()  # (784 + 1) * 64 + (64 + 1) * 10
     50890
     """
-    import keras
-
-    input_shape = _check_input_shape(input_shape)
+    input_shape = _validation.check_shape3("input_shape", input_shape, example=(28, 28, 1))
     num_classes = _validation.check_int("num_classes", num_classes, minimum=2)
-    if not isinstance(hidden_units, (tuple, list)):
-        raise ValueError(f"`hidden_units` must be a sequence of ints, e.g. (64,); received {hidden_units!r}.")
-    hidden_units = tuple(_validation.check_int(f"hidden_units[{i}]", u, minimum=1) for i, u in enumerate(hidden_units))
-    if seed is not None:
-        keras.utils.set_random_seed(_validation.check_int("seed", seed, minimum=0))
+    hidden_units = _validation.int_sequence("hidden_units", hidden_units, example=(64,), allow_empty=True)
+    seed_weights(seed)
     inputs = keras.Input(shape=input_shape, name="image")
     x = keras.layers.Flatten(name="flatten")(inputs)
     for index, units in enumerate(hidden_units):
@@ -255,135 +213,13 @@ def build_dense_classifier(
     return model
 
 
-def count_macs(model):
-    """Multiply-accumulate operations (MACs) per image of the model's convolution and dense layers.
-
-    A convolution does one multiply-accumulate per kernel weight at each
-    output position, ``out_h * out_w * k_h * k_w * C_in * C_out``; a dense
-    layer one per weight, ``N_in * N_out``.  Biases, activations and pooling
-    are not counted (they are a small share of the work).  This is
-    :func:`cnn_tutor.models.efficiency.count_macs`, which also counts
-    depthwise, separable and transposed convolutions.
-
-    Examples
-    --------
-    >>> count_macs(build_classifier(compile=False))  # 26*26*9*32 + 11*11*288*64 + 3*3*576*64 + 576*64 + 64*10
-    2794240
-    """
-    from cnn_tutor.models import efficiency
-
-    return efficiency.count_macs(model)
-
-
-class TrainingRun(typing.NamedTuple):
-    """What :func:`train_classifier` returns."""
-
-    #: The trained model (the same object that was passed in).
-    model: typing.Any
-    #: ``History.history``: loss and accuracy per epoch (running averages over the epoch).
-    history: dict
-    #: Wall-clock seconds of each epoch.
-    epoch_seconds: tuple
-
-
-def _check_model_input(model, images, name="images"):
-    """Check that ``images`` fit the model's input shape (channels included)."""
-    expected = tuple(model.input_shape[1:])
-    images = _validation.check_images(name, images)
-    received = images.shape[1:]
-    mismatch = any(e is not None and e != r for e, r in zip(expected, received))
-    if mismatch:
-        hint = ""
-        if expected[-1] == 1 and received[-1] == 3:
-            hint = " Convert RGB to grayscale first, e.g. `images.mean(axis=-1, keepdims=True)`."
-        elif expected[-1] == 3 and received[-1] == 1:
-            hint = " Repeat the channel, e.g. `np.repeat(images, 3, axis=-1)`."
-        raise ValueError(
-            f"`{name}` must have shape (batch, {', '.join(str(e) for e in expected)}) for model "
-            f"{model.name!r}; received shape {images.shape}.{hint}"
-        )
-    return images
-
-
-def _epoch_timer():
-    import keras
-
-    class EpochTimer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self._start)
-
-    return EpochTimer()
-
-
-def train_classifier(model, data, *, epochs, batch_size=64, seed=0, callbacks=(), strategy=None):
-    """Train a compiled classifier with ``fit`` on a ``tf.data`` pipeline, timing each epoch.
-
-    Parameters
-    ----------
-    model : keras.Model
-        A compiled classifier (for example from :func:`build_classifier`).
-    data : MNIST or tf.data.Dataset
-        An MNIST split from :func:`cnn_tutor.data.load_mnist` (its training
-        part goes through :func:`cnn_tutor.data.make_mnist_datasets` with
-        ``batch_size`` and ``seed``), or a ready pipeline of
-        ``(images, labels)`` batches.
-    epochs : int
-        Passes over the training set.
-    batch_size : int
-        Images per batch (for an MNIST split).
-    seed : int
-        Seed of the shuffle (for an MNIST split).
-    callbacks : sequence of keras.callbacks.Callback
-        Extra callbacks for ``fit``.
-    strategy : tf.distribute.Strategy, optional
-        Train data-parallel with this strategy (for example from
-        :func:`cnn_tutor.distribute.make_strategy`).  The model must have
-        been built and compiled inside ``with strategy.scope():``;
-        ``batch_size`` is then the *global* batch, which ``fit`` splits
-        between the replicas (Keras distributes the pipeline).
+def predict_classes(model, images, *, batch_size=256):
+    """Class index of each image: the argmax of the model's probabilities.
 
     Returns
     -------
-    TrainingRun
-        ``(model, history, epoch_seconds)``.
-
-    Raises
-    ------
-    TypeError
-        If ``strategy`` is not a ``tf.distribute.Strategy``.
-    ValueError
-        If the images do not fit the model's input or labels are out of
-        range, or the model was not built under ``strategy.scope()``.
-    """
-    from cnn_tutor import distribute
-    from cnn_tutor.data import pipelines
-
-    distribute.check_strategy(model, strategy)
-    epochs = _validation.check_int("epochs", epochs, minimum=1)
-    if hasattr(data, "x_train"):
-        _check_model_input(model, data.x_train, "data.x_train")
-        num_classes = int(model.output_shape[-1])
-        data, _ = pipelines.make_mnist_datasets(data, batch_size=batch_size, seed=seed, num_classes=num_classes)
-    elif not hasattr(data, "element_spec"):
-        raise TypeError(
-            "`data` must be an MNIST split from cnn_tutor.data.load_mnist() or a tf.data.Dataset of "
-            f"(images, labels) batches; received {type(data).__name__}."
-        )
-    timer = _epoch_timer()
-    # shuffle=False: the pipeline already reshuffles every epoch (Keras would warn otherwise).
-    history = model.fit(data, epochs=epochs, verbose=0, shuffle=False, callbacks=[timer, *callbacks])
-    return TrainingRun(model=model, history=dict(history.history), epoch_seconds=tuple(timer.seconds))
-
-
-def predict_classes(model, images, *, batch_size=256):
-    """Class index of each image: the argmax of the model's probabilities.
+    numpy.ndarray
+        int64 ``(n,)``.
 
     Raises
     ------
@@ -391,45 +227,9 @@ def predict_classes(model, images, *, batch_size=256):
         If ``images`` do not fit the model's input, for example RGB images
         given to a classifier built for 28x28x1.
     """
-    images = _check_model_input(model, images)
+    images = _validation.check_model_input(model, images)
     probabilities = model.predict(images, batch_size=batch_size, verbose=0)
     return np.asarray(probabilities).argmax(axis=-1).astype(np.int64)
-
-
-def accuracy(model, images, labels, *, batch_size=256):
-    """Share of ``images`` whose predicted class equals ``labels``.
-
-    Raises
-    ------
-    ValueError
-        If the images do not fit the model, or labels are out of range.
-    """
-    images = _check_model_input(model, images)
-    labels = _validation.check_labels("labels", labels, num_classes=int(model.output_shape[-1]), length=len(images))
-    return float(np.mean(predict_classes(model, images, batch_size=batch_size) == labels))
-
-
-def confusion_matrix(y_true, y_pred, *, num_classes=10):
-    """Counts of (true class, predicted class) pairs (``tf.math.confusion_matrix``).
-
-    Returns
-    -------
-    numpy.ndarray
-        int64 ``(num_classes, num_classes)``; row ``i``, column ``j`` counts
-        images of class ``i`` predicted as ``j``.
-
-    Examples
-    --------
-    >>> confusion_matrix([0, 1, 1], [0, 1, 0], num_classes=2)
-    array([[1, 0],
-           [1, 1]])
-    """
-    import tensorflow as tf
-
-    num_classes = _validation.check_int("num_classes", num_classes, minimum=2)
-    y_true = _validation.check_labels("y_true", y_true, num_classes=num_classes)
-    y_pred = _validation.check_labels("y_pred", y_pred, num_classes=num_classes, length=len(y_true))
-    return tf.math.confusion_matrix(y_true, y_pred, num_classes=num_classes).numpy().astype(np.int64)
 
 
 def feature_maps(model, image):
@@ -448,12 +248,10 @@ def feature_maps(model, image):
         Layer name -> ``(height, width, channels)`` float32 activations, in
         the order of the layers.
     """
-    import keras
-
     array = _validation.as_float_array("image", image)
     if array.ndim == 3:
         array = array[None]
-    array = _check_model_input(model, array, "image")
+    array = _validation.check_model_input(model, array, "image")
     if len(array) != 1:
         raise ValueError(f"`image` must be one image; received a batch of {len(array)}. Use `images[i]`.")
     layers = [layer for layer in model.layers if len(getattr(layer, "output").shape) == 4 and layer is not model.layers[0]]
@@ -505,123 +303,3 @@ def filter_symmetry(kernels):
     if np.any(total == 0):
         raise ValueError("`kernels` contains an all-zero filter, whose symmetry is undefined.")
     return (symmetric**2).sum(axis=(0, 1)) / total
-
-
-def cache_dir():
-    """Directory of the model cache: ``$CNN_TUTOR_CACHE`` or ``~/.cache/cnn_tutor`` (outside the repository)."""
-    return pathlib.Path(os.environ.get(CACHE_ENV) or pathlib.Path.home() / ".cache" / "cnn_tutor")
-
-
-def _cache_key(mnist, hyperparameters):
-    import keras
-    import tensorflow as tf
-
-    digest = hashlib.sha256()
-    for array in (mnist.x_train, mnist.y_train):
-        digest.update(np.ascontiguousarray(array).tobytes())
-    description = dict(
-        hyperparameters,
-        data=digest.hexdigest(),
-        source=str(getattr(mnist, "source", "")),
-        keras=keras.__version__,
-        tensorflow=tf.__version__,
-    )
-    return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def classifier_path(mnist, *, epochs, seed=0, batch_size=64):
-    """Where :func:`load_or_train_classifier` keeps the model trained with these settings.
-
-    The name is a hash of the training data, the settings and the Keras and
-    TensorFlow versions, under :func:`cache_dir` (outside the repository).
-    """
-    epochs = _validation.check_int("epochs", epochs, minimum=1)
-    seed = _validation.check_int("seed", seed, minimum=0)
-    batch_size = _validation.check_int("batch_size", batch_size, minimum=1)
-    key = _cache_key(mnist, {"model": "article_cnn", "epochs": epochs, "seed": seed, "batch_size": batch_size})
-    return cache_dir() / f"article_cnn-{key}.keras"
-
-
-def save_classifier(model, path):
-    """Save a model in Keras's native ``.keras`` format, atomically (no reader sees half a file).
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
-
-    Raises
-    ------
-    ValueError
-        If ``path`` does not end in ``.keras``.
-    """
-    path = pathlib.Path(path)
-    if path.suffix != ".keras":
-        raise ValueError(f"`path` must end in '.keras' (Keras's native format); received {str(path)!r}.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.stem}.partial-{os.getpid()}.keras")
-    model.save(partial)
-    os.replace(partial, path)
-    return path
-
-
-def load_or_train_classifier(mnist, *, epochs, path=None, seed=0, batch_size=64, retrain=False, verbose=False):
-    """The article's classifier trained on ``mnist``: loaded from the cache, or trained and saved.
-
-    The model is saved in Keras's native ``.keras`` format (no pickle) and
-    loaded with ``keras.saving.load_model(path, safe_mode=True)``.  By
-    default the file is :func:`classifier_path`, whose name is derived from
-    the training data, the settings and the library versions, so a model
-    trained on other data or with another budget is never picked up by
-    mistake.  Training is reproducible: ``build_classifier(seed=seed)`` then
-    ``train_classifier(model, mnist, epochs=epochs, batch_size=batch_size,
-    seed=seed)``, with TensorFlow's op determinism on (``cnn_tutor.setup()``),
-    gives the same model on the same machine.
-
-    Parameters
-    ----------
-    mnist : MNIST
-        The split from :func:`cnn_tutor.data.load_mnist`.
-    epochs : int
-        Training epochs (ask the runtime: ``rt.epochs(quick=..., full=...)``).
-    path : str or pathlib.Path, optional
-        Where to keep the model (must end in ``.keras``); default: the cache.
-    seed : int
-        Seed of the weights and the shuffle.
-    batch_size : int
-        Images per batch.
-    retrain : bool
-        Train (and overwrite the file) even if it exists.
-    verbose : bool
-        Print one line saying whether the model was loaded or trained.  Off
-        by default: which of the two happens depends on what earlier runs
-        left in the cache, and a chapter's output must not.
-
-    Returns
-    -------
-    keras.Model
-
-    Raises
-    ------
-    ValueError
-        If ``path`` does not end in ``.keras``, or the data do not fit.
-    """
-    import keras
-
-    epochs = _validation.check_int("epochs", epochs, minimum=1)
-    seed = _validation.check_int("seed", seed, minimum=0)
-    batch_size = _validation.check_int("batch_size", batch_size, minimum=1)
-    path = classifier_path(mnist, epochs=epochs, seed=seed, batch_size=batch_size) if path is None else pathlib.Path(path)
-    if path.suffix != ".keras":
-        raise ValueError(f"`path` must end in '.keras' (Keras's native format); received {str(path)!r}.")
-    if path.exists() and not retrain:
-        model = keras.saving.load_model(path, safe_mode=True)
-        if verbose:
-            print(f"Loaded the trained classifier ({epochs} epoch(s), seed {seed}) from the model cache")
-        return model
-    model = build_classifier(seed=seed)
-    train_classifier(model, mnist, epochs=epochs, batch_size=batch_size, seed=seed)
-    save_classifier(model, path)
-    if verbose:
-        print(f"Trained the classifier ({epochs} epoch(s), seed {seed}) and saved it to the model cache")
-    return model

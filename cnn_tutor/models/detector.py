@@ -7,10 +7,12 @@ the same computation as an ``h x w`` convolution with no padding, so the
 classifier can be rewritten as a network of convolutions only, which accepts
 a canvas of any size and outputs a *map* of class scores, one per window
 position (:func:`to_fully_convolutional`).  The detector
-(:func:`build_detector`) adds a background class and a box head, is
-initialised from a trained classifier and fine-tuned on canvases
-(:func:`train_detector`); :func:`decode_detections` turns its maps into boxes
-with non-maximum suppression, and :func:`evaluate_detections` scores them.
+(:func:`build_detector`) adds a background class and a box head and is
+initialised from a trained classifier.  Its training targets are dense maps
+scored by two losses (:mod:`cnn_tutor.models.detector_targets`), and
+:func:`cnn_tutor.models.training.train_detector` fine-tunes it on canvases.  :func:`decode_detections` turns its maps into boxes with
+non-maximum suppression; the scores (recall, false positives) are in
+``cnn_tutor.metrics.detection``.
 
 Boxes are ``(top, left, bottom, right)`` in pixels with ``bottom`` and
 ``right`` exclusive, as in ``cnn_tutor.data.detection``.
@@ -20,22 +22,22 @@ Used by the Keras models chapter.
 
 import typing
 
+import keras
 import numpy as np
 
-from cnn_tutor import _validation
+from cnn_tutor import _validation, shapes
+from cnn_tutor.metrics import detection as detection_metrics
+from cnn_tutor.models._common import seed_weights
 
 __all__ = [
-    "DetectionScore",
+    "Detections",
     "Geometry",
-    "box_iou",
     "build_detector",
     "decode_detections",
     "detect",
     "detector_geometry",
-    "encode_targets",
-    "evaluate_detections",
+    "geometry_of",
     "to_fully_convolutional",
-    "train_detector",
 ]
 
 
@@ -57,25 +59,28 @@ class Geometry(typing.NamedTuple):
 def detector_geometry(num_conv=3, kernel_size=3, pool_size=2, head_kernel=3):
     """Stride and window (receptive field) of the detector's class map.
 
-    The receptive field grows by ``(k - 1) * jump`` at each layer with kernel
-    ``k``, and the jump (distance in input pixels between two neighbouring
-    cells) is multiplied by each layer's stride.
+    The trunk is ``num_conv`` convolutions with a pooling after each but the
+    last, then the head's ``head_kernel`` convolution; the window and stride
+    of the map are the receptive field and the jump of that stack
+    (:func:`cnn_tutor.shapes.receptive_fields`).
 
     Examples
     --------
     >>> detector_geometry()  # the article's trunk: every cell sees 26x26 pixels, 4 apart
     Geometry(stride=4, window=26)
     """
-    field, jump = 1, 1
+    num_conv = _validation.check_int("num_conv", num_conv, minimum=1)
+    layers = []
     for index in range(num_conv):
-        field, jump = field + (kernel_size - 1) * jump, jump
+        layers.append((kernel_size, 1))
         if index < num_conv - 1:
-            field, jump = field + (pool_size - 1) * jump, jump * pool_size
-    field += (head_kernel - 1) * jump
-    return Geometry(stride=jump, window=field)
+            layers.append((pool_size, pool_size))
+    layers.append((head_kernel, 1))
+    field = shapes.receptive_fields(layers)[-1]
+    return Geometry(stride=field.jump, window=field.size)
 
 
-def _trunk(keras, x, filters, kernel_size, pool_size, activation):
+def _trunk(x, filters, kernel_size, pool_size, activation):
     for index, units in enumerate(filters):
         x = keras.layers.Conv2D(units, kernel_size, activation=activation, name=f"conv{index + 1}")(x)
         if index < len(filters) - 1:
@@ -131,8 +136,6 @@ def to_fully_convolutional(classifier):
         Input ``(batch, height, width, channels)`` of any size at least the
         classifier's; output ``(batch, map_h, map_w, num_classes)``.
     """
-    import keras
-
     convs = _check_classifier(classifier)
     channels = int(classifier.input_shape[-1])
     grid = _flatten_grid(classifier)
@@ -201,7 +204,7 @@ def build_detector(
         its class weights are copied (the background and box outputs start
         from random weights).  It must have the same architecture.
     seed : int, optional
-        Seed Keras before the weights are created.
+        Seed of the initial weights (``None``: the runtime's seed).
     name : str
         The model's name.
 
@@ -211,20 +214,17 @@ def build_detector(
         Input ``(batch, height, width, channels)`` of any size; outputs a dict
         ``{"classes": (batch, gh, gw, num_classes + 1), "boxes": (batch, gh, gw, 4)}``.
     """
-    import keras
-
     num_classes = _validation.check_int("num_classes", num_classes, minimum=1)
     channels = _validation.check_int("channels", channels, minimum=1)
-    filters = tuple(_validation.check_int(f"filters[{i}]", f, minimum=1) for i, f in enumerate(filters))
+    filters = _validation.int_sequence("filters", filters, example=(32, 64, 64))
     kernel_size = _validation.check_int("kernel_size", kernel_size, minimum=1)
     pool_size = _validation.check_int("pool_size", pool_size, minimum=1)
     dense_units = _validation.check_int("dense_units", dense_units, minimum=1)
     head_kernel = _validation.check_int("head_kernel", head_kernel, minimum=1)
-    if seed is not None:
-        keras.utils.set_random_seed(_validation.check_int("seed", seed, minimum=0))
+    seed_weights(seed)
 
     inputs = keras.Input(shape=(None, None, channels), name="canvas")
-    x = _trunk(keras, inputs, filters, kernel_size, pool_size, activation)
+    x = _trunk(inputs, filters, kernel_size, pool_size, activation)
     x = keras.layers.Conv2D(dense_units, head_kernel, activation=activation, name="dense_as_conv")(x)
     classes = keras.layers.Conv2D(num_classes + 1, 1, activation="softmax", name="classes")(x)
     boxes = keras.layers.Conv2D(4, 1, name="boxes")(x)
@@ -250,162 +250,8 @@ def build_detector(
     return model
 
 
-def encode_targets(boxes, labels, *, image_size, geometry, num_classes=10, positive_radius=2.0, ignore_radius=5.0):
-    """Turn ground-truth boxes into the dense targets of the detector's two maps.
-
-    A cell is *positive* for a digit when the centre of its window lies
-    within ``positive_radius`` pixels (in both directions) of the centre of
-    the digit's box: its class target is the digit and its box target the
-    digit's box relative to the window.  Cells between ``positive_radius``
-    and ``ignore_radius`` from a digit are ignored (they see most of the
-    digit, so neither "digit" nor "background" is fair); all other cells are
-    background (class ``num_classes``).
-
-    Parameters
-    ----------
-    boxes, labels : sequence of arrays
-        Per image, ``(k, 4)`` boxes and ``(k,)`` labels (a
-        :class:`~cnn_tutor.data.DetectionSet`'s fields).
-    image_size : int
-        Side of the (square) images.
-    geometry : Geometry
-        From :func:`detector_geometry`.
-    num_classes : int
-        Object classes; background is ``num_classes``.
-    positive_radius, ignore_radius : float
-        See above.
-
-    Returns
-    -------
-    (numpy.ndarray, numpy.ndarray)
-        ``classes``: float32 ``(n, gh, gw, 1)``, the class index, or -1 for
-        ignored cells; ``boxes``: float32 ``(n, gh, gw, 5)``, the four box
-        coordinates divided by the window side, and 1 where the cell is
-        positive (0 elsewhere).
-    """
-    if len(boxes) != len(labels):
-        raise ValueError(f"`boxes` and `labels` must have one entry per image; received {len(boxes)} and {len(labels)}.")
-    size = geometry.map_size(image_size)
-    origins = np.arange(size, dtype=np.float32) * geometry.stride
-    centres = origins + geometry.window / 2
-    class_map = np.full((len(boxes), size, size, 1), num_classes, dtype=np.float32)
-    box_map = np.zeros((len(boxes), size, size, 5), dtype=np.float32)
-    for n, (image_boxes, image_labels) in enumerate(zip(boxes, labels)):
-        image_boxes = np.asarray(image_boxes, dtype=np.float32).reshape(-1, 4)
-        image_labels = _validation.check_labels(f"labels[{n}]", image_labels, num_classes=num_classes, length=len(image_boxes))
-        best = np.full((size, size), np.inf, dtype=np.float32)
-        for box, label in zip(image_boxes, image_labels):
-            dy = np.abs(centres[:, None] - (box[0] + box[2]) / 2)
-            dx = np.abs(centres[None, :] - (box[1] + box[3]) / 2)
-            distance = np.maximum(dy, dx)
-            near = distance <= ignore_radius
-            class_map[n, near & (class_map[n, ..., 0] == num_classes), 0] = -1
-            positive = (distance <= positive_radius) & (distance < best)
-            best = np.where(positive, distance, best)
-            class_map[n, positive, 0] = label
-            rows, cols = np.nonzero(positive)
-            relative = box[None] - np.stack([origins[rows], origins[cols], origins[rows], origins[cols]], axis=1)
-            box_map[n, rows, cols, :4] = relative / geometry.window
-            box_map[n, rows, cols, 4] = 1.0
-    return class_map, box_map
-
-
-def _class_loss(y_true, y_pred):
-    """Cross-entropy of the class map, balanced between digit cells and background cells.
-
-    Background cells outnumber digit cells about 30 to 1 on a 64x64 canvas;
-    a plain average lets "everything is background" win.  So the mean over
-    the digit cells and the mean over the background cells are added, and
-    ignored cells (target -1) count in neither.
-    """
-    import keras
-
-    ops = keras.ops
-    target = y_true[..., 0]
-    background = ops.shape(y_pred)[-1] - 1
-    is_digit = ops.cast((target >= 0) & (target < ops.cast(background, target.dtype)), y_pred.dtype)
-    is_background = ops.cast(target == ops.cast(background, target.dtype), y_pred.dtype)
-    safe = ops.cast(ops.maximum(target, 0), "int32")
-    probs = ops.clip(y_pred, 1e-7, 1.0)
-    picked = ops.sum(ops.one_hot(safe, ops.shape(y_pred)[-1], dtype=y_pred.dtype) * probs, axis=-1)
-    loss = -ops.log(picked)
-
-    def mean_over(mask):
-        return ops.sum(loss * mask, axis=(1, 2)) / ops.maximum(ops.sum(mask, axis=(1, 2)), 1.0)
-
-    return mean_over(is_digit) + mean_over(is_background)
-
-
-def _box_loss(y_true, y_pred):
-    """Huber loss on the box coordinates of the positive cells, averaged per image."""
-    import keras
-
-    ops = keras.ops
-    mask = y_true[..., 4]
-    error = ops.abs(y_true[..., :4] - y_pred)
-    huber = ops.where(error < 0.1, 0.5 * error**2 / 0.1, error - 0.05)
-    loss = ops.sum(huber, axis=-1) * mask
-    return ops.sum(loss, axis=(1, 2)) / ops.maximum(ops.sum(mask, axis=(1, 2)), 1.0)
-
-
-def train_detector(
-    detector,
-    dataset,
-    *,
-    epochs,
-    batch_size=32,
-    learning_rate=1e-3,
-    box_weight=5.0,
-    seed=0,
-    positive_radius=2.0,
-    ignore_radius=5.0,
-):
-    """Compile and fine-tune the detector on a :class:`~cnn_tutor.data.DetectionSet`.
-
-    The loss is the cross-entropy of the class map over the cells that are
-    not ignored plus ``box_weight`` times a Huber loss on the boxes of the
-    positive cells (see :func:`encode_targets`).
-
-    Returns
-    -------
-    dict
-        ``History.history`` (losses per epoch).
-    """
-    import keras
-
-    epochs = _validation.check_int("epochs", epochs, minimum=1)
-    batch_size = _validation.check_int("batch_size", batch_size, minimum=1)
-    seed = _validation.check_int("seed", seed, minimum=0)
-    learning_rate = _validation.check_float("learning_rate", learning_rate, minimum=0.0)
-    box_weight = _validation.check_float("box_weight", box_weight, minimum=0.0)
-    images = _validation.check_images("dataset.images", dataset.images, channels=int(detector.input_shape[-1]))
-    num_classes = int(detector.get_layer("classes").filters) - 1
-    geometry = _geometry_of(detector)
-    classes, boxes = encode_targets(
-        dataset.boxes,
-        dataset.labels,
-        image_size=images.shape[1],
-        geometry=geometry,
-        num_classes=num_classes,
-        positive_radius=positive_radius,
-        ignore_radius=ignore_radius,
-    )
-    import tensorflow as tf
-
-    # Images and targets in one dataset, so one shuffle keeps them paired.
-    data = tf.data.Dataset.from_tensor_slices((images, {"classes": classes, "boxes": boxes})).cache()
-    data = data.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    data = data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    detector.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss={"classes": _class_loss, "boxes": _box_loss},
-        loss_weights={"classes": 1.0, "boxes": box_weight},
-    )
-    history = detector.fit(data, epochs=epochs, verbose=0, shuffle=False)
-    return dict(history.history)
-
-
-def _geometry_of(detector):
+def geometry_of(detector):
+    """The :class:`Geometry` of a model from :func:`build_detector` (read off its layers)."""
     convs = [layer for layer in detector.layers if layer.name.startswith("conv")]
     pools = [layer for layer in detector.layers if layer.name.startswith("pool")]
     return detector_geometry(
@@ -414,41 +260,6 @@ def _geometry_of(detector):
         pool_size=int(pools[0].pool_size[0]) if pools else 1,
         head_kernel=int(detector.get_layer("dense_as_conv").kernel_size[0]),
     )
-
-
-def box_iou(boxes_a, boxes_b):
-    """Intersection over union of every pair of boxes.
-
-    Parameters
-    ----------
-    boxes_a, boxes_b : array_like
-        ``(n, 4)`` and ``(m, 4)`` boxes ``(top, left, bottom, right)``.
-
-    Returns
-    -------
-    numpy.ndarray
-        float64 ``(n, m)``.
-
-    Examples
-    --------
-    >>> box_iou([[0, 0, 10, 10]], [[0, 5, 10, 15], [20, 20, 30, 30]]).round(3)
-    array([[0.333, 0.   ]])
-    """
-    a = _validation.as_float_array("boxes_a", boxes_a).reshape(-1, 4)
-    b = _validation.as_float_array("boxes_b", boxes_b).reshape(-1, 4)
-    for name, boxes in (("boxes_a", a), ("boxes_b", b)):
-        if np.any(boxes[:, 2] < boxes[:, 0]) or np.any(boxes[:, 3] < boxes[:, 1]):
-            raise ValueError(f"`{name}` must be (top, left, bottom, right) with bottom >= top and right >= left.")
-    top = np.maximum(a[:, None, 0], b[None, :, 0])
-    left = np.maximum(a[:, None, 1], b[None, :, 1])
-    bottom = np.minimum(a[:, None, 2], b[None, :, 2])
-    right = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(bottom - top, 0, None) * np.clip(right - left, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(union > 0, inter / union, 0.0)
 
 
 class Detections(typing.NamedTuple):
@@ -465,9 +276,10 @@ def decode_detections(class_maps, box_maps, *, geometry, score_threshold=0.5, io
     A cell whose best digit probability exceeds ``score_threshold`` proposes
     a box (its box output, mapped back from window to image coordinates) with
     that digit as its class.  Neighbouring cells usually propose the same
-    digit, so non-maximum suppression (``tf.image.non_max_suppression``,
-    over all classes at once, since digits do not overlap) keeps the
-    best-scoring box among those overlapping by more than ``iou_threshold``.
+    digit, so non-maximum suppression
+    (:func:`cnn_tutor.metrics.non_max_suppression`, over all
+    classes at once, since digits do not overlap) keeps the best-scoring box
+    among those overlapping by more than ``iou_threshold``.
 
     Parameters
     ----------
@@ -487,8 +299,6 @@ def decode_detections(class_maps, box_maps, *, geometry, score_threshold=0.5, io
     list of Detections
         One ``(boxes, labels, scores)`` per image.
     """
-    import tensorflow as tf
-
     class_maps = _validation.as_float_array("class_maps", class_maps)
     box_maps = _validation.as_float_array("box_maps", box_maps)
     if class_maps.ndim != 4 or box_maps.shape != class_maps.shape[:3] + (4,):
@@ -510,12 +320,9 @@ def decode_detections(class_maps, box_maps, *, geometry, score_threshold=0.5, io
         boxes[:, 3] = np.maximum(boxes[:, 3], boxes[:, 1])
         labels = digits[n, rows, cols].argmax(axis=-1).astype(np.int64)
         cell_scores = scores[rows, cols]
-        if len(boxes):
-            keep = tf.image.non_max_suppression(
-                boxes, cell_scores, max_output_size=max_detections, iou_threshold=iou_threshold
-            ).numpy()
-        else:
-            keep = np.zeros(0, dtype=np.int64)
+        keep = detection_metrics.non_max_suppression(
+            boxes, cell_scores, iou_threshold=iou_threshold, max_output_size=max_detections
+        )
         results.append(Detections(boxes[keep].astype(np.float32), labels[keep], cell_scores[keep].astype(np.float32)))
     return results
 
@@ -530,7 +337,7 @@ def detect(detector, images, *, score_threshold=0.5, iou_threshold=0.3, max_dete
         or are smaller than one window of the detector.
     """
     images = _validation.check_images("images", images, channels=int(detector.input_shape[-1]))
-    geometry = _geometry_of(detector)
+    geometry = geometry_of(detector)
     if min(images.shape[1:3]) < geometry.window:
         raise ValueError(
             f"`images` must be at least {geometry.window}x{geometry.window} pixels (one window of the detector); "
@@ -544,83 +351,4 @@ def detect(detector, images, *, score_threshold=0.5, iou_threshold=0.3, max_dete
         score_threshold=score_threshold,
         iou_threshold=iou_threshold,
         max_detections=max_detections,
-    )
-
-
-class DetectionScore(typing.NamedTuple):
-    """What :func:`evaluate_detections` returns."""
-
-    #: Share of ground-truth objects found with IoU >= the threshold and the right class.
-    recall: float
-    #: Detections that match no object, per image.
-    false_positives_per_image: float
-    #: Objects found, objects in total, unmatched detections, images.
-    found: int
-    total: int
-    false_positives: int
-    images: int
-
-
-def evaluate_detections(detections, dataset, *, iou_threshold=0.5, match_class=True):
-    """Match detections to the ground truth and count hits and false positives.
-
-    Detections are taken in order of decreasing score; each one is matched to
-    the not-yet-matched object of the *same class* with which it has the
-    largest IoU, if that IoU is at least ``iou_threshold``.  Unmatched
-    detections are false positives (a right box with the wrong class is a
-    false positive and a missed object).
-
-    Parameters
-    ----------
-    detections : list of :class:`Detections`
-        From :func:`detect`, one per image.
-    dataset : DetectionSet
-        The ground truth.
-    iou_threshold : float
-        The usual 0.5.
-    match_class : bool
-        Require the right class; ``False`` scores localisation alone.
-
-    Returns
-    -------
-    DetectionScore
-
-    Examples
-    --------
-    >>> import types
-    >>> truth = types.SimpleNamespace(boxes=[np.array([[0, 0, 10, 10]])], labels=[np.array([3])])
-    >>> found = [types.SimpleNamespace(boxes=np.array([[1, 0, 11, 10]]), labels=np.array([5]), scores=np.array([0.9]))]
-    >>> evaluate_detections(found, truth).recall, evaluate_detections(found, truth, match_class=False).recall
-    (0.0, 1.0)
-    """
-    if len(detections) != len(dataset.boxes):
-        raise ValueError(
-            f"`detections` must have one entry per image ({len(dataset.boxes)}); received {len(detections)}."
-        )
-    iou_threshold = _validation.check_float("iou_threshold", iou_threshold, minimum=0.0, maximum=1.0)
-    found = false_positives = total = 0
-    for found_here, truth_boxes, truth_labels in zip(detections, dataset.boxes, dataset.labels):
-        total += len(truth_boxes)
-        matched = np.zeros(len(truth_boxes), dtype=bool)
-        order = np.argsort(-np.asarray(found_here.scores), kind="stable")
-        ious = box_iou(np.asarray(found_here.boxes).reshape(-1, 4), truth_boxes)
-        for index in order:
-            candidates = ~matched
-            if match_class:
-                candidates = candidates & (np.asarray(truth_labels) == found_here.labels[index])
-            overlap = np.where(candidates, ious[index], -1.0)
-            best = int(np.argmax(overlap)) if len(overlap) else -1
-            if best >= 0 and overlap[best] >= iou_threshold:
-                matched[best] = True
-                found += 1
-            else:
-                false_positives += 1
-    images = len(detections)
-    return DetectionScore(
-        recall=found / total if total else float("nan"),
-        false_positives_per_image=false_positives / images if images else float("nan"),
-        found=found,
-        total=total,
-        false_positives=false_positives,
-        images=images,
     )

@@ -1,46 +1,48 @@
-"""A deep convolutional GAN (DCGAN) for 28x28 digits, with checkpoints that resume.
+"""A deep convolutional GAN (DCGAN) for 28x28 digits, on any Keras backend.
 
 The generator (生成器) maps a noise vector to an image with transposed
 convolutions and batch normalisation; the discriminator (判别器) is a
-convolutional classifier "real or generated".  ``DCGAN`` is a
-``keras.Model`` that overrides ``train_step`` to train both networks in turn
+convolutional classifier "real or generated".  :class:`DCGAN` is a
+``keras.Model`` that overrides ``train_step`` to train both networks at once
 (Goodfellow et al. 2014, architecture after Radford et al. 2016):
 
 - the discriminator minimises the binary cross-entropy of real images
   (label ``1 - label_smoothing``) and generated ones (label 0);
 - the generator minimises the *non-saturating* loss ``-log D(G(z))``.
 
+One forward pass serves both losses, and each network takes an Adam step on
+its own loss (simultaneous updates).  Both networks share one Adam optimizer:
+Adam updates every weight from its own gradient and moments, so one optimizer
+over both networks is the same as one per network with the same settings; a
+smaller learning rate for the discriminator scales its update (Adam's step is
+proportional to the learning rate), as a second optimizer would.
+``train_step`` is written for the TensorFlow backend (``tf.GradientTape``)
+and for JAX (``jax.vjp`` on a stateless pass); both compute the same losses
+(:meth:`DCGAN.losses_of`), and the tests check they agree.  PyTorch is not
+supported (the step raises a clear error).
+
 Images enter and leave in the book's convention ([0, 1]); the networks work
 in the tanh range [-1, 1] (:func:`to_tanh_range`, :func:`from_tanh_range`).
-
-:func:`train_dcgan` runs ``fit`` with a :class:`SampleGrid` callback (a
-fixed-noise sample grid after every epoch) and a :class:`GanCheckpoint`
-callback; called again with the same ``checkpoint_dir`` after an
-interruption, it restores the weights, the optimizers' state and the epoch
-counter and continues where the training stopped.
+Training, with a per-epoch sample grid and checkpoints that resume, is
+:func:`cnn_tutor.models.training.train_dcgan`.
 
 Used by the Generation chapter.
 """
 
-import pathlib
-import typing
-
+import keras
 import numpy as np
 
-from cnn_tutor import _validation
+from cnn_tutor import _validation, runtime
+from cnn_tutor.models._common import seed_weights
 
 __all__ = [
     "DCGAN",
-    "GanCheckpoint",
-    "GanRun",
-    "SampleGrid",
     "build_dcgan",
     "build_discriminator",
     "build_generator",
     "from_tanh_range",
-    "restore_dcgan",
+    "generate",
     "to_tanh_range",
-    "train_dcgan",
 ]
 
 
@@ -64,18 +66,6 @@ def from_tanh_range(images):
     array([0. , 0.5, 1. , 1. ])
     """
     return np.clip((np.asarray(images) + 1.0) / 2.0, 0.0, 1.0)
-
-
-def _check_image_shape(image_shape):
-    if not isinstance(image_shape, (tuple, list)) or len(image_shape) != 3:
-        raise ValueError(f"`image_shape` must be (height, width, channels), e.g. (28, 28, 1); received {image_shape!r}.")
-    shape = tuple(_validation.check_int(f"image_shape[{i}]", v, minimum=1) for i, v in enumerate(image_shape))
-    if shape[0] % 4 or shape[1] % 4:
-        raise ValueError(
-            f"`image_shape` must have a height and width divisible by 4 (two stride-2 layers); received {shape}. "
-            "Pad the images, e.g. to (32, 32, 1)."
-        )
-    return shape
 
 
 def build_generator(
@@ -104,7 +94,7 @@ def build_generator(
     dense_units : int
         Units of the hidden dense layer after the noise (0 for none).
     seed : int, optional
-        Seed Keras before the weights are created.
+        Seed of the initial weights (``None``: the runtime's seed).
     name : str
         The model's name.
 
@@ -117,14 +107,11 @@ def build_generator(
     >>> build_generator(latent_dim=8, base_filters=4, dense_units=16).output_shape
     (None, 28, 28, 1)
     """
-    import keras
-
     latent_dim = _validation.check_int("latent_dim", latent_dim, minimum=1)
-    height, width, channels = _check_image_shape(image_shape)
+    height, width, channels = _validation.check_shape3("image_shape", image_shape, divisible_by=4)
     base_filters = _validation.check_int("base_filters", base_filters, minimum=1)
     dense_units = _validation.check_int("dense_units", dense_units, minimum=0)
-    if seed is not None:
-        keras.utils.set_random_seed(_validation.check_int("seed", seed, minimum=0))
+    seed_weights(seed)
     inputs = keras.Input(shape=(latent_dim,), name="noise")
     x = inputs
     if dense_units:
@@ -166,7 +153,7 @@ def build_discriminator(
     dropout : float
         Dropout rate after each convolution block (0, the default, disables it).
     seed : int, optional
-        Seed Keras before the weights are created.
+        Seed of the initial weights (``None``: the runtime's seed).
     name : str
         The model's name.
 
@@ -179,14 +166,11 @@ def build_discriminator(
     >>> build_discriminator(base_filters=4, dense_units=8).output_shape
     (None, 1)
     """
-    import keras
-
-    image_shape = _check_image_shape(image_shape)
+    image_shape = _validation.check_shape3("image_shape", image_shape, divisible_by=4)
     base_filters = _validation.check_int("base_filters", base_filters, minimum=1)
     dense_units = _validation.check_int("dense_units", dense_units, minimum=0)
     dropout = _validation.check_float("dropout", dropout, minimum=0.0, maximum=0.99)
-    if seed is not None:
-        keras.utils.set_random_seed(_validation.check_int("seed", seed, minimum=0))
+    seed_weights(seed)
     inputs = keras.Input(shape=image_shape, name="image")
     x = inputs
     for i, filters in enumerate((base_filters, 2 * base_filters), start=1):
@@ -203,102 +187,176 @@ def build_discriminator(
     return keras.Model(inputs, outputs, name=name)
 
 
-def _dcgan_base():
-    import keras
-    import tensorflow as tf
+@keras.saving.register_keras_serializable(package="cnn_tutor")
+class DCGAN(keras.Model):
+    """A generator and a discriminator trained against each other by ``fit``.
 
-    class DCGAN(keras.Model):
-        """A generator and a discriminator trained against each other by ``fit``.
+    Parameters
+    ----------
+    generator, discriminator : keras.Model
+        From :func:`build_generator` and :func:`build_discriminator`.
+    label_smoothing : float
+        The discriminator's target for real images is ``1 - label_smoothing``
+        (one-sided label smoothing, Salimans et al. 2016); fakes keep 0.
+    discriminator_lr_scale : float
+        The discriminator's learning rate relative to the optimizer's (the
+        generator's): its update is multiplied by this.
+    seed : int, optional
+        Seed of the noise drawn in ``train_step`` (``None``: the runtime's).
+    **kwargs
+        Passed to ``keras.Model`` (``name``).
 
-        Parameters
-        ----------
-        generator, discriminator : keras.Model
-            From :func:`build_generator` and :func:`build_discriminator`.
-        latent_dim : int
-            Size of the noise vector (the generator's input).
-        seed : int
-            Seed of the noise drawn in ``train_step``.
+    Notes
+    -----
+    Compile it with one optimizer (``compile(optimizer=keras.optimizers.Adam(...))``);
+    ``fit`` takes batches of real images in [0, 1] and reports ``d_loss``
+    (discriminator), ``g_loss`` (generator) and ``d_real``, ``d_fake``, the
+    discriminator's mean probability of "real" on real and on generated
+    images.  Calling the model on noise returns generated images in [-1, 1].
+    """
 
-        Notes
-        -----
-        ``fit`` takes batches of real images in [-1, 1].  It reports
-        ``d_loss`` (discriminator), ``g_loss`` (generator) and ``d_real``,
-        ``d_fake``, the discriminator's mean probability of "real" on real
-        and on generated images.
+    def __init__(self, generator, discriminator, *, label_smoothing=0.1, discriminator_lr_scale=1.0, seed=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(generator.input_shape[-1])
+        self.label_smoothing = _validation.check_float("label_smoothing", label_smoothing, minimum=0.0, maximum=0.5)
+        self.discriminator_lr_scale = _validation.check_float("discriminator_lr_scale", discriminator_lr_scale,
+                                                              minimum=0.0)
+        self.seed = runtime.resolve_seed(seed)
+        self.noise_seed = keras.random.SeedGenerator(self.seed)
+        self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        # Both networks are built functional models; the DCGAN has no weights of its own. (Without this,
+        # fit would try to build it by calling it on a batch of images, which is not its input.)
+        self.built = True
+
+    @property
+    def metrics(self):
+        """The four trackers ``fit`` reports."""
+        return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+
+    def call(self, noise, training=False):
+        """Generated images in [-1, 1] for a noise batch."""
+        return self.generator(noise, training=training)
+
+    def losses_of(self, real, noise):
+        """The two losses and the discriminator's logits for real images in [0, 1] and a noise batch.
+
+        Returns
+        -------
+        (d_loss, g_loss, real_logits, fake_logits)
+            ``d_loss = BCE(1 - s, D(real)) + BCE(0, D(G(noise)))`` and
+            ``g_loss = BCE(1, D(G(noise)))``, with ``s`` the label smoothing.
         """
+        ops = keras.ops
+        real = real * 2.0 - 1.0  # the networks work in the tanh range
+        fake = self.generator(noise, training=True)
+        real_logits = self.discriminator(real, training=True)
+        fake_logits = self.discriminator(fake, training=True)
+        # the discriminator: real -> 1 - smoothing, generated -> 0
+        d_loss = self.bce(ops.full_like(real_logits, 1.0 - self.label_smoothing), real_logits) + self.bce(
+            ops.zeros_like(fake_logits), fake_logits
+        )
+        # the generator: make the discriminator say "real" (non-saturating loss)
+        g_loss = self.bce(ops.ones_like(fake_logits), fake_logits)
+        return d_loss, g_loss, real_logits, fake_logits
 
-        def __init__(self, generator, discriminator, latent_dim, seed=0, **kwargs):
-            super().__init__(**kwargs)
-            self.generator = generator
-            self.discriminator = discriminator
-            self.latent_dim = int(latent_dim)
-            self.noise_seed = keras.random.SeedGenerator(seed)
-            self.epoch_counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch_counter")
+    def _noise_for(self, real):
+        return keras.random.normal((keras.ops.shape(real)[0], self.latent_dim), seed=self.noise_seed)
 
-        def compile(self, d_optimizer, g_optimizer, *, label_smoothing=0.1):
-            super().compile()
-            self.d_optimizer = d_optimizer
-            self.g_optimizer = g_optimizer
-            self.label_smoothing = float(label_smoothing)
-            self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
-            self.trackers = {name: keras.metrics.Mean(name=name) for name in ("d_loss", "g_loss", "d_real", "d_fake")}
+    def _report(self, d_loss, g_loss, real_logits, fake_logits):
+        ops = keras.ops
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.d_real_tracker.update_state(ops.mean(ops.sigmoid(real_logits)))
+        self.d_fake_tracker.update_state(ops.mean(ops.sigmoid(fake_logits)))
+        return {metric.name: metric.result() for metric in self.metrics}
 
-        @property
-        def metrics(self):
-            return list(self.trackers.values())
+    def train_step(self, *args):
+        """One simultaneous step of both networks: the TensorFlow or the JAX version, by backend."""
+        backend = keras.backend.backend()
+        if backend == "tensorflow":
+            return self._train_step_tensorflow(*args)
+        if backend == "jax":
+            return self._train_step_jax(*args)
+        raise RuntimeError(
+            f"DCGAN.train_step is written for the TensorFlow and JAX backends; this process runs {backend!r}. "
+            "Run with KERAS_BACKEND=tensorflow or KERAS_BACKEND=jax."
+        )
 
-        def call(self, noise, training=False):
-            return self.generator(noise, training=training)
+    def _train_step_tensorflow(self, data):
+        import tensorflow as tf
 
-        def train_step(self, real):
-            if isinstance(real, tuple):
-                real = real[0]
-            batch = tf.shape(real)[0]
-            noise = keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
-            # One forward pass serves both losses; each network then takes a
-            # step on its own loss (simultaneous updates, as in TensorFlow's
-            # DCGAN tutorial), which saves a second pass through both networks.
-            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-                fake = self.generator(noise, training=True)
-                real_logits = self.discriminator(real, training=True)
-                fake_logits = self.discriminator(fake, training=True)
-                # the discriminator: real -> 1 - smoothing, generated -> 0
-                d_loss = self.bce(tf.fill(tf.shape(real_logits), 1.0 - self.label_smoothing), real_logits) + self.bce(
-                    tf.zeros_like(fake_logits), fake_logits
-                )
-                # the generator: make the discriminator say "real" (non-saturating loss)
-                g_loss = self.bce(tf.ones_like(fake_logits), fake_logits)
-            d_grads = d_tape.gradient(d_loss, self.discriminator.trainable_weights)
-            g_grads = g_tape.gradient(g_loss, self.generator.trainable_weights)
-            self.d_optimizer.apply_gradients(zip(d_grads, self.discriminator.trainable_weights))
-            self.g_optimizer.apply_gradients(zip(g_grads, self.generator.trainable_weights))
-            for name, value in (
-                ("d_loss", d_loss),
-                ("g_loss", g_loss),
-                ("d_real", tf.reduce_mean(tf.sigmoid(real_logits))),
-                ("d_fake", tf.reduce_mean(tf.sigmoid(fake_logits))),
-            ):
-                self.trackers[name].update_state(value)
-            return {name: tracker.result() for name, tracker in self.trackers.items()}
+        real = data[0] if isinstance(data, tuple) else data
+        noise = self._noise_for(real)
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            d_loss, g_loss, real_logits, fake_logits = self.losses_of(real, noise)
+        g_vars, d_vars = self.generator.trainable_weights, self.discriminator.trainable_weights
+        g_grads = g_tape.gradient(g_loss, g_vars)
+        d_grads = d_tape.gradient(d_loss, d_vars)
+        scale = self.discriminator_lr_scale
+        before = [tf.identity(v.value) for v in d_vars] if scale != 1.0 else None
+        self.optimizer.apply([*g_grads, *d_grads], [*g_vars, *d_vars])
+        if before is not None:  # the discriminator's own learning rate: scale its step
+            for variable, old in zip(d_vars, before):
+                variable.assign(old + scale * (variable.value - old))
+        return self._report(d_loss, g_loss, real_logits, fake_logits)
 
-    return DCGAN
+    def _train_step_jax(self, state, data):
+        import jax
 
+        trainable, non_trainable, optimizer_variables, metrics_variables = state
+        real = data[0] if isinstance(data, tuple) else data
 
-_DCGAN_CLASS = None
+        def forward(trainable_values):
+            mapping = [*zip(self.trainable_variables, trainable_values), *zip(self.non_trainable_variables, non_trainable)]
+            with keras.StatelessScope(state_mapping=mapping) as scope:
+                d_loss, g_loss, real_logits, fake_logits = self.losses_of(real, self._noise_for(real))
+            updated = [scope.get_current_value(v) for v in self.non_trainable_variables]
+            updated = [old if new is None else new for old, new in zip(non_trainable, updated)]
+            return (d_loss, g_loss), (real_logits, fake_logits, updated)
 
+        (d_loss, g_loss), pullback, (real_logits, fake_logits, non_trainable) = jax.vjp(forward, trainable, has_aux=True)
+        (d_grads,) = pullback((keras.ops.ones_like(d_loss), keras.ops.zeros_like(g_loss)))
+        (g_grads,) = pullback((keras.ops.zeros_like(d_loss), keras.ops.ones_like(g_loss)))
+        # Each network's gradient comes from its own loss.
+        generator_ids = {id(v) for v in self.generator.trainable_variables}
+        grads = [g if id(v) in generator_ids else d for v, g, d in zip(self.trainable_variables, g_grads, d_grads)]
+        updated, optimizer_variables = self.optimizer.stateless_apply(optimizer_variables, grads, trainable)
+        scale = self.discriminator_lr_scale
+        if scale != 1.0:  # the discriminator's own learning rate: scale its step
+            updated = [new if id(v) in generator_ids else old + scale * (new - old)
+                       for v, old, new in zip(self.trainable_variables, trainable, updated)]
+        trainable = updated
+        with keras.StatelessScope(state_mapping=list(zip(self.metrics_variables, metrics_variables))) as scope:
+            logs = self._report(d_loss, g_loss, real_logits, fake_logits)
+        metrics_variables = [scope.get_current_value(v) for v in self.metrics_variables]
+        return logs, (trainable, non_trainable, optimizer_variables, metrics_variables)
 
-def _dcgan_class():
-    global _DCGAN_CLASS
-    if _DCGAN_CLASS is None:
-        _DCGAN_CLASS = _dcgan_base()
-    return _DCGAN_CLASS
+    def get_config(self):
+        """The configuration: the two networks (serialised), label smoothing, learning-rate scale, seed."""
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "label_smoothing": self.label_smoothing,
+            "discriminator_lr_scale": self.discriminator_lr_scale,
+            "seed": self.seed,
+        }
 
-
-def __getattr__(name):
-    # ``DCGAN`` is created on first use, so importing this module does not import Keras.
-    if name == "DCGAN":
-        return _dcgan_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild the DCGAN from :meth:`get_config` (the networks first)."""
+        config = dict(config)
+        generator = keras.saving.deserialize_keras_object(config.pop("generator"))
+        discriminator = keras.saving.deserialize_keras_object(config.pop("discriminator"))
+        return cls(generator, discriminator, **config)
 
 
 def build_dcgan(
@@ -310,11 +368,12 @@ def build_dcgan(
     dense_units=256,
     dropout=0.0,
     learning_rate=2e-4,
+    discriminator_learning_rate=None,
     beta_1=0.5,
     label_smoothing=0.1,
-    seed=0,
+    seed=None,
 ):
-    """Build and compile a ``DCGAN`` (Adam, learning rate 2e-4, beta_1 0.5, as Radford et al.).
+    """Build and compile a :class:`DCGAN` (Adam, learning rate 2e-4, beta_1 0.5, as Radford et al.).
 
     Parameters
     ----------
@@ -330,12 +389,16 @@ def build_dcgan(
     dropout : float
         Dropout of the discriminator.
     learning_rate, beta_1 : float
-        Adam settings of both networks.
+        Settings of the Adam optimizer of both networks.
+    discriminator_learning_rate : float, optional
+        A different learning rate for the discriminator (default:
+        ``learning_rate``).
     label_smoothing : float
         The discriminator's target for real images is ``1 - label_smoothing``
         (one-sided label smoothing, Salimans et al. 2016).
-    seed : int
-        Seed of the weights and of the training noise.
+    seed : int, optional
+        Seed of the weights (the discriminator's is ``seed + 1``) and of the
+        training noise (``None``: the runtime's seed).
 
     Returns
     -------
@@ -347,12 +410,13 @@ def build_dcgan(
     >>> gan.generator.output_shape, gan.discriminator.output_shape
     ((None, 28, 28, 1), (None, 1))
     """
-    import keras
-
     latent_dim = _validation.check_int("latent_dim", latent_dim, minimum=1)
-    seed = _validation.check_int("seed", seed, minimum=0)
-    label_smoothing = _validation.check_float("label_smoothing", label_smoothing, minimum=0.0, maximum=0.5)
+    seed = runtime.resolve_seed(seed)
     learning_rate = _validation.check_float("learning_rate", learning_rate, minimum=0.0)
+    if discriminator_learning_rate is None:
+        discriminator_learning_rate = learning_rate
+    discriminator_learning_rate = _validation.check_float("discriminator_learning_rate", discriminator_learning_rate,
+                                                          minimum=0.0)
     beta_1 = _validation.check_float("beta_1", beta_1, minimum=0.0, maximum=1.0)
     generator = build_generator(
         latent_dim, image_shape, base_filters=generator_filters, dense_units=dense_units, seed=seed
@@ -360,193 +424,44 @@ def build_dcgan(
     discriminator = build_discriminator(
         image_shape, base_filters=discriminator_filters, dense_units=dense_units, dropout=dropout, seed=seed + 1
     )
-    gan = _dcgan_class()(generator, discriminator, latent_dim, seed=seed, name="dcgan")
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
-        g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1),
-        label_smoothing=label_smoothing,
-    )
+    scale = discriminator_learning_rate / learning_rate if learning_rate > 0 else 1.0
+    gan = DCGAN(generator, discriminator, label_smoothing=label_smoothing, discriminator_lr_scale=scale, seed=seed,
+                name="dcgan")
+    gan.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1))
     return gan
 
 
-def _callback_base():
-    import keras
+def generate(gan_or_generator, num_images, *, seed=None, batch_size=256):
+    """Draw ``num_images`` images in [0, 1] from a DCGAN (or its generator) with seeded Gaussian noise.
 
-    return keras.callbacks.Callback
-
-
-class SampleGrid:
-    """Callback factory: the generator's images for a fixed noise batch after every epoch.
-
-    ``SampleGrid(noise, directory=None)`` returns a Keras callback whose
-    ``grids`` attribute is a dict ``epoch -> images`` (in [0, 1]); with a
-    ``directory`` it also writes ``epoch_XXXX.npy`` there.  The same noise
-    every epoch shows how one set of samples evolves.
-    """
-
-    def __new__(cls, noise, directory=None):
-        base = _callback_base()
-
-        class _SampleGrid(base):
-            def __init__(self):
-                super().__init__()
-                self.noise = np.asarray(noise, dtype=np.float32)
-                self.directory = None if directory is None else pathlib.Path(directory)
-                self.grids = {}
-
-            def on_epoch_end(self, epoch, logs=None):
-                images = from_tanh_range(np.asarray(self.model.generator(self.noise, training=False)))
-                self.grids[epoch + 1] = images.astype(np.float32)
-                if self.directory is not None:
-                    self.directory.mkdir(parents=True, exist_ok=True)
-                    np.save(self.directory / f"epoch_{epoch + 1:04d}.npy", images.astype(np.float32))
-
-        return _SampleGrid()
-
-
-class GanCheckpoint:
-    """Callback factory: a ``tf.train.CheckpointManager`` save after every epoch.
-
-    The checkpoint holds both networks, both optimizers (their moments and
-    step counts), the noise generator's state and the epoch counter, so
-    :func:`restore_dcgan` puts a fresh ``DCGAN`` back exactly where the
-    saved one was.
-    """
-
-    def __new__(cls, gan, directory, *, max_to_keep=2):
-        base = _callback_base()
-        manager = _checkpoint_manager(gan, directory, max_to_keep=max_to_keep)
-
-        class _GanCheckpoint(base):
-            def __init__(self):
-                super().__init__()
-                self.manager = manager
-
-            def on_epoch_end(self, epoch, logs=None):
-                gan.epoch_counter.assign(epoch + 1)
-                self.manager.save(checkpoint_number=epoch + 1)
-
-        return _GanCheckpoint()
-
-
-def _checkpoint_manager(gan, directory, *, max_to_keep=2):
-    import tensorflow as tf
-
-    _build_optimizers(gan)
-    checkpoint = tf.train.Checkpoint(
-        generator=gan.generator,
-        discriminator=gan.discriminator,
-        g_optimizer=gan.g_optimizer,
-        d_optimizer=gan.d_optimizer,
-        noise_seed=gan.noise_seed.state,
-        epoch=gan.epoch_counter,
-    )
-    return tf.train.CheckpointManager(checkpoint, str(directory), max_to_keep=max_to_keep)
-
-
-def _build_optimizers(gan):
-    """Create the optimizers' variables now, so a checkpoint can restore into them."""
-    if not gan.g_optimizer.built:
-        gan.g_optimizer.build(gan.generator.trainable_weights)
-    if not gan.d_optimizer.built:
-        gan.d_optimizer.build(gan.discriminator.trainable_weights)
-
-
-def restore_dcgan(gan, directory):
-    """Restore the latest checkpoint in ``directory`` into ``gan``; return the epoch it reached (0 if none)."""
-    manager = _checkpoint_manager(gan, directory)
-    if manager.latest_checkpoint is None:
-        return 0
-    manager.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-    return int(gan.epoch_counter.numpy())
-
-
-class GanRun(typing.NamedTuple):
-    """What :func:`train_dcgan` returns."""
-
-    #: The trained ``DCGAN`` (the object passed in).
-    gan: typing.Any
-    #: Per-epoch ``d_loss``, ``g_loss``, ``d_real``, ``d_fake`` of the epochs run by this call.
-    history: dict
-    #: ``epoch -> images`` in [0, 1]: the fixed-noise samples after each epoch run by this call.
-    grids: dict
-    #: The epoch the training started from (0, or where a checkpoint stopped).
-    initial_epoch: int
-
-
-def train_dcgan(gan, images, *, epochs, batch_size=64, seed=0, checkpoint_dir=None, grid_noise=None, callbacks=()):
-    """Train a ``DCGAN`` on images in [0, 1] up to ``epochs`` epochs, resuming from a checkpoint.
+    The noise is ``numpy.random.default_rng(seed).standard_normal((num_images,
+    latent_dim))``, so the same seed gives the same noise, and the same
+    images from the same generator.
 
     Parameters
     ----------
-    gan : DCGAN
-        From :func:`build_dcgan`.
-    images : array_like
-        Training images ``(n, height, width, channels)`` in [0, 1].
-    epochs : int
-        The epoch to train up to (counted from the very start, as ``fit``'s
-        ``epochs`` with ``initial_epoch``).
+    gan_or_generator : DCGAN or keras.Model
+        A DCGAN, or its generator.
+    num_images : int
+        How many images.
+    seed : int, optional
+        Seed of the noise (``None``: the runtime's seed).
     batch_size : int
-        Images per step (the last, incomplete batch is dropped).
-    seed : int
-        Seed of the shuffle.
-    checkpoint_dir : str or pathlib.Path, optional
-        Where to keep checkpoints (outside the repository).  If it holds a
-        checkpoint, training resumes from it.
-    grid_noise : array_like, optional
-        ``(k, latent_dim)`` noise for the per-epoch sample grid.
-    callbacks : sequence of keras.callbacks.Callback
-        Extra callbacks.
+        Images per forward pass.
 
     Returns
     -------
-    GanRun
+    numpy.ndarray
+        float32 ``(num_images, height, width, channels)`` in [0, 1].
 
-    Raises
-    ------
-    ValueError
-        If the images are not a batch in [0, 1] of the generator's shape, or
-        there are fewer images than ``batch_size``.
+    Examples
+    --------
+    >>> generator = build_generator(latent_dim=4, base_filters=2, dense_units=0, seed=0)
+    >>> generate(generator, 3, seed=1).shape
+    (3, 28, 28, 1)
     """
-    import tensorflow as tf
-
-    epochs = _validation.check_int("epochs", epochs, minimum=1)
-    batch_size = _validation.check_int("batch_size", batch_size, minimum=1)
-    seed = _validation.check_int("seed", seed, minimum=0)
-    images = _validation.check_images("images", images)
-    expected = tuple(gan.generator.output_shape[1:])
-    if images.shape[1:] != expected:
-        raise ValueError(f"`images` must have shape (n, {', '.join(map(str, expected))}); received {images.shape}.")
-    if len(images) < batch_size:
-        raise ValueError(f"`images` must hold at least `batch_size` ({batch_size}) images; received {len(images)}.")
-    initial_epoch = 0
-    extra = []
-    if checkpoint_dir is not None:
-        initial_epoch = restore_dcgan(gan, checkpoint_dir)
-        extra.append(GanCheckpoint(gan, checkpoint_dir))
-    grid = None
-    if grid_noise is not None:
-        grid = SampleGrid(grid_noise)
-        extra.append(grid)
-    history = {}
-    if initial_epoch < epochs:
-        dataset = (
-            tf.data.Dataset.from_tensor_slices(to_tanh_range(images).astype(np.float32))
-            .shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-            .batch(batch_size, drop_remainder=True)
-            .prefetch(2)
-        )
-        fit = gan.fit(
-            dataset, epochs=epochs, initial_epoch=initial_epoch, verbose=0, shuffle=False, callbacks=[*extra, *callbacks]
-        )
-        history = {name: [float(v) for v in values] for name, values in fit.history.items()}
-    return GanRun(gan=gan, history=history, grids={} if grid is None else grid.grids, initial_epoch=initial_epoch)
-
-
-def generate(gan_or_generator, num_images, *, latent_dim=None, seed=0, batch_size=256):
-    """Draw ``num_images`` images in [0, 1] from a DCGAN (or its generator) with seeded Gaussian noise."""
     generator = getattr(gan_or_generator, "generator", gan_or_generator)
     num_images = _validation.check_int("num_images", num_images, minimum=1)
-    latent_dim = int(generator.input_shape[-1]) if latent_dim is None else latent_dim
-    noise = np.random.default_rng(seed).standard_normal((num_images, latent_dim)).astype(np.float32)
+    latent_dim = int(generator.input_shape[-1])
+    noise = np.random.default_rng(runtime.resolve_seed(seed)).standard_normal((num_images, latent_dim)).astype(np.float32)
     return from_tanh_range(np.asarray(generator.predict(noise, batch_size=batch_size, verbose=0))).astype(np.float32)

@@ -4,6 +4,11 @@ Every ``plot_*`` / ``show_*`` function returns a :class:`matplotlib.figure.Figur
 made without ``pyplot``, so a notebook displays it once, as the value of the
 cell, and scripts can save it.  :func:`code_listing` returns the package's own
 source, highlighted, for a chapter to show.
+
+Conventions: filters and kernels are drawn with negative weights red and
+positive blue on a scale centred on zero (:func:`plot_kernels`,
+:func:`plot_filters`); ``size`` is the size of one panel in inches and
+``figsize`` the width and height of the whole figure, as in matplotlib.
 """
 
 from cnn_tutor.viz.animation import animation_html

@@ -21,6 +21,7 @@ import numpy as np
 
 from cnn_tutor import _validation, ops, shapes
 from cnn_tutor.ops import transposed as _transposed
+from cnn_tutor.viz import _style
 
 __all__ = ["animate_conv_arithmetic", "plot_conv_arithmetic", "plot_kernels", "plot_multichannel_conv", "plot_timings"]
 
@@ -252,8 +253,8 @@ def plot_kernels(kernels, titles=None, *, annotate=True, size=1.5, ncols=None):
         if index >= len(arrays):
             continue
         kernel = arrays[index]
-        limit = float(np.abs(kernel).max()) or 1.0
-        ax.imshow(kernel, cmap="RdBu", vmin=-limit, vmax=limit, interpolation="nearest")
+        limit = _style.symmetric_limit(kernel)
+        ax.imshow(kernel, cmap=_style.FILTER_CMAP, vmin=-limit, vmax=limit, interpolation="nearest")
         if annotate and max(kernel.shape) <= 7:
             for (r, c), value in np.ndenumerate(kernel):
                 text = f"{value:.2g}" if abs(value) >= 0.01 or value == 0 else f"{value:.0e}"
@@ -319,7 +320,7 @@ def plot_multichannel_conv(image, kernels, *, size=1.4, channel_names=None):
     return fig
 
 
-def plot_timings(x, timings, *, xlabel, ylabel="time per call (ms)", title=None, logy=True, size=(5.5, 3.4)):
+def plot_timings(x, timings, *, xlabel, ylabel="time per call (ms)", title=None, logy=True, figsize=(5.5, 3.4)):
     """Plot timings of several methods against one parameter (median seconds in, milliseconds out).
 
     Parameters
@@ -333,8 +334,8 @@ def plot_timings(x, timings, *, xlabel, ylabel="time per call (ms)", title=None,
         Labels.
     logy : bool
         Logarithmic time axis.
-    size : (float, float)
-        Figure size in inches.
+    figsize : (float, float)
+        Width and height of the figure in inches.
 
     Returns
     -------
@@ -347,7 +348,7 @@ def plot_timings(x, timings, *, xlabel, ylabel="time per call (ms)", title=None,
     ['a', 'b']
     """
     x = np.asarray(x, dtype=float)
-    fig = matplotlib.figure.Figure(figsize=size, layout="constrained")
+    fig = matplotlib.figure.Figure(figsize=figsize, layout="constrained")
     ax = fig.add_subplot()
     for name, seconds in timings.items():
         seconds = np.asarray(seconds, dtype=float)

@@ -52,31 +52,54 @@ def plot_sample_evolution(grids, *, epochs=None, num_images=8, size=0.8):
     return fig
 
 
-def plot_latent_map(images, axis, *, size=5.0):
+def plot_latent_map(images, axis, *, figsize=(5.0, 5.0)):
     """A grid of decoded images laid out at their 2-D latent coordinates (``vae.latent_grid``).
+
+    Image ``k`` of ``images`` is the code ``(axis[k % n], axis[n - 1 - k // n])``
+    (row by row, top row first, as :func:`cnn_tutor.models.vae.latent_grid`
+    makes them): ``z[0]`` grows to the right and ``z[1]`` upwards, and each
+    image is centred on its code's tick.
+
+    Parameters
+    ----------
+    images : array_like
+        ``(n * n, height, width, 1)`` in [0, 1].
+    axis : array_like
+        The ``n`` evenly spaced coordinates of the grid along each axis.
+    figsize : (float, float)
+        Width and height of the figure in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
 
     Examples
     --------
     >>> fig = plot_latent_map(np.zeros((9, 8, 8, 1)), np.array([-1.0, 0.0, 1.0]))
-    >>> len(fig.axes)
-    1
+    >>> [float(v) for v in fig.axes[0].images[0].get_extent()]  # each image centred on its code
+    [-1.5, 1.5, -1.5, 1.5]
     """
     images = _validation.check_images("images", images)
     axis = _validation.as_float_array("axis", axis)
     n = len(axis)
     if len(images) != n * n:
         raise ValueError(f"`images` must hold len(axis)**2 = {n * n} images; received {len(images)}.")
+    if n < 2:
+        raise ValueError(f"`axis` must hold at least 2 coordinates; received {n}.")
     h, w = images.shape[1:3]
+    # (row, column, h, w) -> (row, h, column, w): image (r, c) fills rows r*h.. and columns c*w..
     canvas = images[..., 0].reshape(n, n, h, w).transpose(0, 2, 1, 3).reshape(n * h, n * w)
-    fig = matplotlib.figure.Figure(figsize=(size, size), layout="constrained")
+    half = (axis[-1] - axis[0]) / (n - 1) / 2  # the images' centres sit on the coordinates
+    fig = matplotlib.figure.Figure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
-    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, extent=(axis[0], axis[-1], axis[0], axis[-1]))
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1,
+              extent=(axis[0] - half, axis[-1] + half, axis[0] - half, axis[-1] + half))
     ax.set_xlabel("z[0]")
     ax.set_ylabel("z[1]")
     return fig
 
 
-def plot_gan_losses(history, *, scores=None, target=None, size=None):
+def plot_gan_losses(history, *, scores=None, target=None, figsize=None):
     """Per-epoch losses of both networks and the discriminator's outputs (``GanRun.history``).
 
     Parameters
@@ -88,8 +111,9 @@ def plot_gan_losses(history, *, scores=None, target=None, size=None):
         digits' measured during training; drawn in a third panel.
     target : float, optional
         A horizontal line in the scores panel.
-    size : (float, float), optional
-        Figure size in inches (default: 3.5 wide per panel, 2.6 high).
+    figsize : (float, float), optional
+        Width and height of the figure in inches (default: 3.5 wide per
+        panel, 2.6 high).
 
     Returns
     -------
@@ -110,7 +134,7 @@ def plot_gan_losses(history, *, scores=None, target=None, size=None):
         raise ValueError("`target` needs `scores`: it is a line in the scores panel; received scores=None.")
     panels = 2 if scores is None else 3
     epochs = np.arange(1, len(history["d_loss"]) + 1)
-    fig = matplotlib.figure.Figure(figsize=size or (3.5 * panels, 2.6), layout="constrained")
+    fig = matplotlib.figure.Figure(figsize=figsize or (3.5 * panels, 2.6), layout="constrained")
     axes = fig.subplots(1, panels)
     left, right = axes[:2]
     left.plot(epochs, history["d_loss"], label="discriminator")

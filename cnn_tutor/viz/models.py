@@ -11,26 +11,31 @@ import matplotlib.patches
 import numpy as np
 
 from cnn_tutor import _validation
+from cnn_tutor.viz import _style
 
 __all__ = ["plot_class_map", "plot_confusion_matrix", "plot_feature_maps", "plot_filters", "show_detections"]
 
 
-def plot_filters(kernels, *, titles=None, ncols=8, size=0.9, cmap="RdBu_r"):
-    """Show convolution filters as small images, with a colour scale centred on zero.
+def plot_filters(kernels, *, titles=None, ncols=8, size=0.9, input_channel=0):
+    """Show convolution filters as small images, on one colour scale centred on zero.
+
+    Negative weights are red and positive blue, as in every filter plot of
+    the book (:func:`cnn_tutor.viz.plot_kernels` too); one colour bar serves
+    all the filters.
 
     Parameters
     ----------
     kernels : array_like
-        A Keras kernel ``(kh, kw, in_channels, out_channels)`` (the filters
-        on the first input channel are shown) or a stack ``(n, kh, kw)``.
+        A Keras kernel ``(kh, kw, in_channels, out_channels)`` (one filter per
+        output channel, its slice on ``input_channel``) or a stack ``(n, kh, kw)``.
     titles : list of str, optional
         One title per filter.
     ncols : int
         Filters per row.
     size : float
         Inches per filter.
-    cmap : str
-        A diverging colour map: positive weights red, negative blue.
+    input_channel : int
+        For a Keras kernel, which input channel's slice to show.
 
     Returns
     -------
@@ -44,7 +49,12 @@ def plot_filters(kernels, *, titles=None, ncols=8, size=0.9, cmap="RdBu_r"):
     """
     array = _validation.as_float_array("kernels", kernels)
     if array.ndim == 4:
-        array = np.moveaxis(array[:, :, 0, :], -1, 0)
+        input_channel = _validation.check_int("input_channel", input_channel, minimum=0)
+        if input_channel >= array.shape[2]:
+            raise ValueError(
+                f"`input_channel` must be below the kernel's {array.shape[2]} input channel(s); received {input_channel}."
+            )
+        array = np.moveaxis(array[:, :, input_channel, :], -1, 0)  # (out_channels, kh, kw)
     if array.ndim != 3 or len(array) == 0:
         raise ValueError(
             "`kernels` must be a Keras kernel (kh, kw, in_channels, out_channels) or a stack (n, kh, kw); "
@@ -55,7 +65,7 @@ def plot_filters(kernels, *, titles=None, ncols=8, size=0.9, cmap="RdBu_r"):
         raise ValueError(f"`titles` must have one entry per filter ({count}); received {len(titles)}.")
     ncols = min(_validation.check_int("ncols", ncols, minimum=1), count)
     nrows = math.ceil(count / ncols)
-    limit = float(np.abs(array).max()) or 1.0
+    limit = _style.symmetric_limit(array)
     fig = matplotlib.figure.Figure(
         figsize=(ncols * size + 0.8, nrows * (size + (0.25 if titles else 0.05))), layout="constrained"
     )
@@ -64,7 +74,7 @@ def plot_filters(kernels, *, titles=None, ncols=8, size=0.9, cmap="RdBu_r"):
     for index, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if index < count:
-            image = ax.imshow(array[index], cmap=cmap, vmin=-limit, vmax=limit, interpolation="nearest")
+            image = ax.imshow(array[index], cmap=_style.FILTER_CMAP, vmin=-limit, vmax=limit, interpolation="nearest")
             if titles is not None:
                 ax.set_title(titles[index], fontsize=7)
     fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
@@ -122,17 +132,17 @@ def plot_feature_maps(maps, *, max_channels=8, size=1.0, cmap="viridis"):
     return fig
 
 
-def plot_confusion_matrix(matrix, *, class_names=None, size=4.5, cmap="Blues"):
+def plot_confusion_matrix(matrix, *, class_names=None, figsize=(4.5, 4.5), cmap="Blues"):
     """Show a confusion matrix with its counts; rows are true classes, columns predictions.
 
     Parameters
     ----------
     matrix : array_like
-        ``(k, k)`` counts, e.g. from :func:`cnn_tutor.models.classifier.confusion_matrix`.
+        ``(k, k)`` counts, e.g. from :func:`cnn_tutor.metrics.confusion_matrix`.
     class_names : list of str, optional
         Axis labels (default ``0 .. k-1``).
-    size : float
-        Side of the figure in inches.
+    figsize : (float, float)
+        Width and height of the figure in inches.
     cmap : str
         Colour map (on a logarithmic scale, so that small off-diagonal counts show).
 
@@ -157,7 +167,7 @@ def plot_confusion_matrix(matrix, *, class_names=None, size=4.5, cmap="Blues"):
     names = [str(i) for i in range(count)] if class_names is None else [str(n) for n in class_names]
     if len(names) != count:
         raise ValueError(f"`class_names` must have {count} entries; received {len(names)}.")
-    fig = matplotlib.figure.Figure(figsize=(size, size), layout="constrained")
+    fig = matplotlib.figure.Figure(figsize=figsize, layout="constrained")
     ax = fig.add_subplot()
     norm = matplotlib.colors.LogNorm(vmin=1, vmax=max(float(array.max()), 1.0))
     ax.imshow(np.where(array > 0, array, np.nan), cmap=cmap, norm=norm)

@@ -8,7 +8,7 @@ from cnn_tutor import _validation
 __all__ = ["plot_rate_distortion"]
 
 
-def plot_rate_distortion(curves, *, xlabel="bits per pixel", ylabel="PSNR (dB)", title=None, size=(5.0, 3.4)):
+def plot_rate_distortion(curves, *, xlabel="bits per pixel", ylabel="PSNR (dB)", title=None, figsize=(5.0, 3.4)):
     """Plot quality against rate for several codecs, one line with markers per codec.
 
     Parameters
@@ -17,8 +17,8 @@ def plot_rate_distortion(curves, *, xlabel="bits per pixel", ylabel="PSNR (dB)",
         ``{name: (rates, qualities)}``; each curve's points are sorted by rate.
     xlabel, ylabel, title : str
         Axis labels and an optional title (ASCII).
-    size : (float, float)
-        Figure size in inches.
+    figsize : (float, float)
+        Width and height of the figure in inches.
 
     Returns
     -------
@@ -36,7 +36,7 @@ def plot_rate_distortion(curves, *, xlabel="bits per pixel", ylabel="PSNR (dB)",
     """
     if not isinstance(curves, dict) or not curves:
         raise ValueError("`curves` must be a non-empty dict {name: (rates, qualities)}.")
-    fig = matplotlib.figure.Figure(figsize=size, layout="constrained")
+    fig = matplotlib.figure.Figure(figsize=figsize, layout="constrained")
     ax = fig.add_subplot()
     markers = "osD^v<>"
     for index, (name, pair) in enumerate(curves.items()):

@@ -1,8 +1,9 @@
-"""What a convolution costs: parameters and multiply-adds by formula and from a model, and time.
+"""What a convolution costs: parameters and multiply-adds, by formula and counted from a model.
 
 The source article says that to cut compute one should use "smaller filters,
 fewer layers, simpler models" (claim 13).  This module makes the cost of a
-convolution layer something to count and to measure:
+convolution layer something to count, next to the shape arithmetic of
+:mod:`cnn_tutor.shapes` that it builds on:
 
 - formulas: :func:`conv_cost` (a standard convolution),
   :func:`depthwise_cost` (each channel filtered on its own) and
@@ -10,47 +11,36 @@ convolution layer something to count and to measure:
   in MobileNets and Xception); they return a :class:`ConvCost` of parameters
   and multiply-accumulate operations (MACs), and costs add up, so a stack of
   layers is the sum of its layers;
+- :data:`VARIANTS`, one-idea blocks that map a feature map to another of the
+  same size (3x3, 5x5, two stacked 3x3, depthwise-separable 3x3 and 5x5),
+  and their formula :func:`variant_cost` (the models are
+  :func:`cnn_tutor.models.variants.build_conv_variant`);
 - counts from a built Keras model: :func:`count_macs` reads the kernels and
-  output shapes of its layers, :func:`profile_flops` asks TensorFlow's graph
-  profiler (an independent count: 2 floating-point operations per MAC, plus
-  one per bias addition);
-- a set of one-idea blocks that map a feature map to another of the same size
-  (:data:`VARIANTS`: 3x3, 5x5, two stacked 3x3, depthwise-separable 3x3 and
-  5x5), each with its model (:func:`build_conv_variant`) and its formula
-  (:func:`variant_cost`);
-- time: :func:`time_per_batch` (median wall-clock time of a function over
-  repeats) and :func:`make_train_step` (one optimisation step as a
-  ``tf.function``, optionally compiled by XLA).
+  output shapes of its layers (any backend); :func:`profile_flops` asks
+  TensorFlow's graph profiler (an independent count: 2 floating-point
+  operations per MAC, plus one per bias addition; a TensorFlow lesson).
 
-Used by the Future directions chapter.
+Used by the Keras models, FAQ and Future directions chapters.
 """
 
 import dataclasses
-import statistics
-import time
-import typing
 
 import numpy as np
 
-from cnn_tutor import _validation, shapes
+from cnn_tutor import _backend, _validation, shapes
 
 __all__ = [
     "VARIANTS",
     "ConvCost",
-    "Timing",
-    "build_conv_variant",
-    "compare_timings",
     "conv_cost",
     "count_macs",
     "depthwise_cost",
-    "make_train_step",
     "profile_flops",
     "separable_cost",
-    "time_per_batch",
     "variant_cost",
 ]
 
-#: The blocks of :func:`build_conv_variant`: name -> description.  Each maps
+#: The blocks of :func:`cnn_tutor.models.variants.build_conv_variant`: name -> description.  Each maps
 #: ``(height, width, channels)`` to ``(height, width, filters)`` ("same"
 #: padding, stride 1).
 VARIANTS = {
@@ -228,14 +218,6 @@ def _check_variant(variant):
     return _validation.check_choice("variant", variant, tuple(VARIANTS))
 
 
-def _check_feature_shape(input_shape):
-    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
-        raise ValueError(
-            f"`input_shape` must be (height, width, channels), for example (28, 28, 64); received {input_shape!r}."
-        )
-    return tuple(_validation.check_int(f"input_shape[{i}]", v, minimum=1) for i, v in enumerate(input_shape))
-
-
 def variant_cost(variant, input_shape=(28, 28, 64), filters=64, *, bias=False):
     """The formula cost of one of the :data:`VARIANTS` ("same" padding, stride 1).
 
@@ -248,7 +230,8 @@ def variant_cost(variant, input_shape=(28, 28, 64), filters=64, *, bias=False):
     filters : int
         Output channels.
     bias : bool
-        Count biases (as ``use_bias`` in :func:`build_conv_variant`).
+        Count biases (as ``use_bias`` in
+        :func:`cnn_tutor.models.variants.build_conv_variant`).
 
     Returns
     -------
@@ -264,7 +247,7 @@ def variant_cost(variant, input_shape=(28, 28, 64), filters=64, *, bias=False):
     ValueError: `variant` must be one of 'conv3x3', 'conv5x5', 'stacked3x3', 'separable3x3', 'separable5x5'; received 'conv7x7'.
     """
     _check_variant(variant)
-    height, width, channels = _check_feature_shape(input_shape)
+    height, width, channels = _validation.check_shape3("input_shape", input_shape, example=(28, 28, 64))
     filters = _validation.check_int("filters", filters, minimum=1)
     if variant == "conv3x3":
         return conv_cost(height, width, channels, filters, 3, bias=bias)
@@ -276,56 +259,6 @@ def variant_cost(variant, input_shape=(28, 28, 64), filters=64, *, bias=False):
         )
     kernel_size = 3 if variant == "separable3x3" else 5
     return separable_cost(height, width, channels, filters, kernel_size, bias=bias)
-
-
-def build_conv_variant(variant, input_shape=(28, 28, 64), filters=64, *, use_bias=False, seed=None):
-    """A Keras model made of one of the :data:`VARIANTS` blocks, for counting and timing.
-
-    Parameters
-    ----------
-    variant : str
-        A key of :data:`VARIANTS`.
-    input_shape : (int, int, int)
-        ``(height, width, channels)``; fixed, so the model has known output
-        shapes (:func:`count_macs` needs them).
-    filters : int
-        Output channels.
-    use_bias : bool
-        Give the convolutions biases.  Off by default: in practice a batch
-        normalisation follows, which makes a bias redundant, and without it
-        :func:`profile_flops` is exactly twice :func:`count_macs`.
-    seed : int, optional
-        Seed Keras before the weights are created.
-
-    Returns
-    -------
-    keras.Model
-        ``(batch, *input_shape)`` -> ``(batch, height, width, filters)``.
-
-    Examples
-    --------
-    >>> model = build_conv_variant("separable3x3", (8, 8, 4), 6)
-    >>> model.output_shape, model.count_params() == variant_cost("separable3x3", (8, 8, 4), 6).parameters
-    ((None, 8, 8, 6), True)
-    """
-    import keras
-
-    _check_variant(variant)
-    input_shape = _check_feature_shape(input_shape)
-    filters = _validation.check_int("filters", filters, minimum=1)
-    if seed is not None:
-        keras.utils.set_random_seed(_validation.check_int("seed", seed, minimum=0))
-    inputs = keras.Input(shape=input_shape, name="features")
-    if variant.startswith("separable"):
-        kernel_size = int(variant[-1])
-        x = keras.layers.SeparableConv2D(filters, kernel_size, padding="same", use_bias=use_bias, name="separable")(inputs)
-    elif variant == "stacked3x3":
-        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu", use_bias=use_bias, name="conv3x3_a")(inputs)
-        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=use_bias, name="conv3x3_b")(x)
-    else:
-        kernel_size = int(variant[-1])
-        x = keras.layers.Conv2D(filters, kernel_size, padding="same", use_bias=use_bias, name=variant)(inputs)
-    return keras.Model(inputs, x, name=variant)
 
 
 def _layers(model):
@@ -409,9 +342,10 @@ def count_macs(model, *, input_shape=None):
 
     Examples
     --------
-    >>> count_macs(build_conv_variant("conv3x3", (28, 28, 64), 64)) == conv_cost(28, 28, 64, 64, 3).macs
+    >>> from cnn_tutor.models import variants
+    >>> count_macs(variants.build_conv_variant("conv3x3", (28, 28, 64), 64)) == conv_cost(28, 28, 64, 64, 3).macs
     True
-    >>> count_macs(build_conv_variant("separable5x5", (8, 8, 4), 6)) == separable_cost(8, 8, 4, 6, 5).macs
+    >>> count_macs(variants.build_conv_variant("separable5x5", (8, 8, 4), 6)) == separable_cost(8, 8, 4, 6, 5).macs
     True
     """
     import keras
@@ -459,13 +393,17 @@ def profile_flops(model, *, input_shape=None):
     ------
     ValueError
         If the input shape has unknown sizes and ``input_shape`` is not given.
+    RuntimeError
+        Under a Keras backend other than TensorFlow (a TensorFlow lesson).
 
     Examples
     --------
-    >>> model = build_conv_variant("conv3x3", (8, 8, 4), 6)
+    >>> from cnn_tutor.models import variants
+    >>> model = variants.build_conv_variant("conv3x3", (8, 8, 4), 6)
     >>> profile_flops(model) == 2 * count_macs(model)
     True
     """
+    _backend.require_tensorflow("profile_flops (TensorFlow's graph profiler)")
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
     from tensorflow.python.profiler import model_analyzer, option_builder
@@ -484,189 +422,3 @@ def profile_flops(model, *, input_shape=None):
         option_builder.ProfileOptionBuilder.float_operation()
     ).with_empty_output().build()
     return int(model_analyzer.profile(graph, options=options).total_float_ops)
-
-
-class Timing(typing.NamedTuple):
-    """What :func:`time_per_batch` returns (seconds)."""
-
-    #: Median of the timed calls.
-    median: float
-    #: Every timed call, in order.
-    times: tuple
-
-
-def _wait_for(result):
-    """Bring every tensor of ``result`` to the host, so an asynchronous device has finished."""
-    import tensorflow as tf
-
-    return tf.nest.map_structure(lambda value: value.numpy() if hasattr(value, "numpy") else value, result)
-
-
-def time_per_batch(function, *args, repeats=10, warmup=1):
-    """Median wall-clock time of ``function(*args)`` over ``repeats`` calls, after ``warmup`` calls.
-
-    The warm-up calls absorb one-off costs (tracing a ``tf.function``, XLA
-    compilation, memory allocation).  Each timed call ends with the results
-    copied to NumPy, so the time includes the whole computation also on a GPU,
-    where TensorFlow returns before the kernels have finished.  The median is
-    robust to the occasional slow call when other programs share the CPU.
-
-    Parameters
-    ----------
-    function : callable
-        What to time, for example a ``tf.function`` or ``model.predict_on_batch``.
-    *args
-        Its arguments (the same for every call).
-    repeats : int
-        Timed calls (>= 1).
-    warmup : int
-        Untimed calls first (>= 0).
-
-    Returns
-    -------
-    Timing
-        ``(median, times)`` in seconds.
-
-    Examples
-    --------
-    >>> timing = time_per_batch(sum, range(1000), repeats=3)
-    >>> len(timing.times), timing.median >= 0
-    (3, True)
-    >>> time_per_batch(sum, range(10), repeats=0)
-    Traceback (most recent call last):
-    ...
-    ValueError: `repeats` must be >= 1; received 0.
-    """
-    if not callable(function):
-        raise TypeError(f"`function` must be callable; received {type(function).__name__}.")
-    repeats = _validation.check_int("repeats", repeats, minimum=1)
-    warmup = _validation.check_int("warmup", warmup, minimum=0)
-    for _ in range(warmup):
-        _wait_for(function(*args))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        _wait_for(function(*args))
-        times.append(time.perf_counter() - start)
-    return Timing(median=statistics.median(times), times=tuple(times))
-
-
-def compare_timings(functions, *args, repeats=10, warmup=1):
-    """Time several functions on the same arguments, taking turns: one call of each per round.
-
-    When other programs share the machine, its speed drifts over seconds;
-    timing one function after the other would charge the drift to whichever
-    ran during a slow spell.  Taking turns spreads it over all of them, so
-    their ratios are fairer.  Each gets ``warmup`` untimed calls first, and
-    each timed call ends with its results copied to NumPy (see
-    :func:`time_per_batch`).
-
-    Parameters
-    ----------
-    functions : dict of str to callable
-        What to time, by name.
-    *args
-        The arguments of every call.
-    repeats : int
-        Rounds (>= 1).
-    warmup : int
-        Untimed calls of each function first (>= 0).
-
-    Returns
-    -------
-    dict of str to Timing
-        The median and every time of each function, in seconds.
-
-    Examples
-    --------
-    >>> timings = compare_timings({"short": sum, "long": lambda r: sum(list(r) * 50)}, range(1000), repeats=3)
-    >>> sorted(timings), len(timings["long"].times)
-    (['long', 'short'], 3)
-    """
-    if not isinstance(functions, dict) or not functions:
-        raise ValueError(f"`functions` must be a non-empty dict of name -> callable; received {functions!r}.")
-    for name, function in functions.items():
-        if not callable(function):
-            raise TypeError(f"`functions[{name!r}]` must be callable; received {type(function).__name__}.")
-    repeats = _validation.check_int("repeats", repeats, minimum=1)
-    warmup = _validation.check_int("warmup", warmup, minimum=0)
-    for function in functions.values():
-        for _ in range(warmup):
-            _wait_for(function(*args))
-    times = {name: [] for name in functions}
-    for _ in range(repeats):
-        for name, function in functions.items():
-            start = time.perf_counter()
-            _wait_for(function(*args))
-            times[name].append(time.perf_counter() - start)
-    return {name: Timing(median=statistics.median(values), times=tuple(values)) for name, values in times.items()}
-
-
-def make_train_step(model, loss, optimizer="adam", *, jit_compile=False):
-    """One optimisation step of ``model`` as a ``tf.function``: ``step(images, targets) -> loss``.
-
-    This is what ``model.fit`` runs for each batch, written out so its speed
-    can be measured with and without XLA.  With ``jit_compile=True`` XLA
-    compiles the whole step (forward pass, gradients, optimizer update) into
-    fused kernels.  Keras's own ``compile(jit_compile=True)`` silently falls
-    back to no XLA (with a warning) while TensorFlow's op determinism is on,
-    as it is after :func:`cnn_tutor.setup`; this step does not, and the first
-    call raises ``UnimplementedError`` if an op of the model has no
-    deterministic XLA version (max pooling's gradient is one).
-
-    Under the ``mixed_float16`` dtype policy the optimizer is wrapped in
-    ``keras.optimizers.LossScaleOptimizer``, as ``Model.compile`` does: the
-    loss is scaled up before the gradients are taken, so small float16
-    gradients do not round to zero, and the gradients are scaled back before
-    the update.
-
-    Parameters
-    ----------
-    model : keras.Model
-        The model to train (built).
-    loss : str or keras.losses.Loss
-        For example ``"mean_squared_error"``.
-    optimizer : str or keras.optimizers.Optimizer
-        A fresh optimizer (its state is created on the first step).
-    jit_compile : bool
-        Compile the step with XLA.
-
-    Returns
-    -------
-    callable
-        ``step(images, targets)`` returns the batch's loss (a scalar tensor).
-
-    Examples
-    --------
-    >>> import keras
-    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
-    >>> step = make_train_step(model, "mean_squared_error", keras.optimizers.SGD(0.1))
-    >>> x, y = np.ones((8, 4), "float32"), np.zeros((8, 1), "float32")
-    >>> first = float(step(x, y)); second = float(step(x, y))
-    >>> second < first
-    True
-    """
-    import keras
-    import tensorflow as tf
-
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"`model` must be a keras.Model; received {type(model).__name__}.")
-    if not isinstance(jit_compile, bool):
-        raise TypeError(f"`jit_compile` must be True or False; received {jit_compile!r}.")
-    loss_fn = keras.losses.get(loss)
-    optimizer = keras.optimizers.get(optimizer)
-    if model.dtype_policy.name == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
-
-    @tf.function(jit_compile=jit_compile)
-    def step(images, targets):
-        with tf.GradientTape() as tape:
-            predictions = model(images, training=True)
-            value = tf.reduce_mean(loss_fn(targets, tf.cast(predictions, "float32")))
-            objective = optimizer.scale_loss(value) if scaled else value
-        gradients = tape.gradient(objective, model.trainable_variables)
-        optimizer.apply(gradients, model.trainable_variables)
-        return value
-
-    return step
