@@ -291,7 +291,7 @@ def number_findings(entry, owner=None, outputs_of=None):
             continue
         code = [c for c in cells[:index][::-1] if c.kind == "code"][:1] + [c for c in cells[index + 1:] if c.kind == "code"][:1]
         literals = [v for c in code for v in _code_values(c.source)]
-        declared = [Token(t, *_interval(t), False) for d in _DECLARATION.findall(cell.source) for t in d.split()]
+        declared = [Token(t, *_interval(t.rstrip("%")), False) for d in _DECLARATION.findall(cell.source) for t in d.split()]
         used = set()
         for block in _blocks(cell.source):
             prose, maths = _strip_markdown(block)
