@@ -36,7 +36,7 @@ projection for one); every public name is imported from here.
 """
 
 from cnn_tutor.bench._facts import environment_facts
-from cnn_tutor.bench._results import SCHEMA, load_results, results_path
+from cnn_tutor.bench._results import RESULTS_DIR, SCHEMA, load_results, results_path  # RESULTS_DIR: for the book's extension
 from cnn_tutor.bench._run import chapters, main, record_projection, run_chapter
 
 __all__ = [
