@@ -4,6 +4,8 @@ Private: :mod:`cnn_tutor.runtime` builds the banner's device and the
 :class:`~cnn_tutor.runtime.Runtime`'s fields from these, warns when an NVIDIA
 GPU is installed but the backend sees none, and imports TensorFlow with its
 start-up lines silenced (:func:`quiet_stderr`, :func:`import_tensorflow_quietly`).
+It also describes the device for :func:`cnn_tutor.runtime.device_description`
+and turns on inline figures in a Jupyter kernel.
 """
 
 import contextlib
@@ -290,3 +292,28 @@ def set_determinism(backend, deterministic):
         import torch
 
         torch.use_deterministic_algorithms(deterministic, warn_only=True)
+
+
+def device_description():
+    """A short description of the device Keras computes on, as in the banner.
+
+    It names the GPUs the Keras backend sees, or the CPU, and the host's
+    logical CPUs (this process's affinity) and CPU model.
+
+    Examples
+    --------
+    >>> device_description().startswith(("CPU", "GPU", "2 x GPU", "GPUs"))
+    True
+    """
+    return describe(gpu_names(_backend.name()))
+
+
+def enable_inline_figures():
+    """In a Jupyter kernel, display matplotlib Figures returned by a cell as PNG images."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        shell.run_line_magic("matplotlib", "inline")

@@ -268,8 +268,36 @@ def check_mask(name, mask, images):
     return mask.astype(np.float32)
 
 
+def check_model(model, name="model"):
+    """Raise ``TypeError`` unless ``model`` looks like a built Keras model (input shape, ``predict``, layers)."""
+    if not all(hasattr(model, attribute) for attribute in ("input_shape", "output_shape", "predict", "layers", "get_layer")):
+        raise TypeError(
+            f"`{name}` must be a built Keras model (a keras.Model); received {model!r} of type {type(model).__name__}."
+        )
+    return model
+
+
+def check_boxes(name, boxes):
+    """Boxes ``(n, 4)`` as (top, left, bottom, right) floats, bottom >= top and right >= left; ``(4,)`` is one box."""
+    array = as_float_array(name, boxes)
+    if array.ndim == 1 and array.size in (0, 4):  # one box, or none
+        array = array.reshape(-1, 4)
+    if array.ndim != 2 or array.shape[1] != 4:
+        raise ValueError(
+            f"`{name}` must have shape (n, 4), one (top, left, bottom, right) row per box; received shape {array.shape}."
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"`{name}` must hold finite coordinates; received {array.tolist()}.")
+    if np.any(array[:, 2] < array[:, 0]) or np.any(array[:, 3] < array[:, 1]):
+        raise ValueError(
+            f"`{name}` must be (top, left, bottom, right) with bottom >= top and right >= left; received {array.tolist()}."
+        )
+    return array
+
+
 def check_model_input(model, images, name="images"):
     """Check that ``images`` (a batch in [0, 1]) fit the model's input shape, channels included."""
+    check_model(model)
     expected = tuple(model.input_shape[1:])
     images = check_images(name, images)
     received = images.shape[1:]

@@ -30,7 +30,6 @@ Used by every chapter.
 """
 
 import dataclasses
-import json
 import os
 import random
 import sys
@@ -38,8 +37,9 @@ import warnings
 
 import numpy as np
 
-from cnn_tutor import _backend, _devices, _validation, report
-from cnn_tutor._devices import quiet_stderr
+from cnn_tutor import _backend, _devices, _figures, _validation
+from cnn_tutor._devices import device_description, quiet_stderr
+from cnn_tutor._figures import CHAPTER_ENV, RECORD_ENV, Figure  # the environment variables: for the benchmark
 
 __all__ = [
     "PROFILES",
@@ -59,10 +59,6 @@ PROFILES = ("quick", "full")
 
 #: Environment variable that overrides the profile.
 PROFILE_ENV = "CNN_TUTOR_PROFILE"
-#: Environment variable naming a JSON-lines file that :meth:`Runtime.record` appends to.
-RECORD_ENV = "CNN_TUTOR_RECORD"
-#: Environment variable naming the chapter being run (set by the benchmark).
-CHAPTER_ENV = "CNN_TUTOR_CHAPTER"
 
 _current = None
 
@@ -153,24 +149,6 @@ def resolve_seed(seed):
         return current_seed()
     return _validation.check_int("seed", seed, minimum=0)
 
-
-@dataclasses.dataclass(frozen=True)
-class Figure:
-    """One measured figure of a chapter, as recorded by :meth:`Runtime.record`."""
-
-    name: str
-    value: float
-    unit: str
-    target: str | None
-    met: bool | None
-    profile: str
-    device: str
-    chapter: str | None
-    versions: dict
-
-    def as_dict(self):
-        """The figure as a JSON-ready dictionary."""
-        return dataclasses.asdict(self)
 
 
 @dataclasses.dataclass
@@ -314,89 +292,14 @@ class Runtime:
         >>> rt.record("time", 12.5, unit="s", at_most=10, fmt=".1f")
         time: 12.5 s (target <= 10 s: MISSED)
         """
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"`name` must be a non-empty string; received {name!r}.")
-        value = _validation.check_float("value", value)
-        if at_least is not None and at_most is not None:
-            raise ValueError("Give at most one of `at_least` and `at_most`; received both.")
-        if not isinstance(unit, str):
-            raise TypeError(f"`unit` must be a string; received {unit!r} of type {type(unit).__name__}.")
-        if not isinstance(fmt, str):
-            raise TypeError(f"`fmt` must be a format specification such as '.3f'; received {fmt!r}.")
-        try:
-            value_text = format(value, fmt)
-        except ValueError:
-            raise ValueError(f"`fmt` must be a format specification for a float, such as '.3f'; received {fmt!r}.") from None
-        if tolerance is not None:
-            tolerance = _validation.check_float("tolerance", tolerance, minimum=0.0)
-        target, met = None, None
-        if at_least is not None:
-            at_least = _validation.check_float("at_least", at_least)
-            target, met = f">= {at_least:g}", value >= at_least
-        elif at_most is not None:
-            at_most = _validation.check_float("at_most", at_most)
-            target, met = f"<= {at_most:g}", value <= at_most
-        unit_text = f" {unit}" if unit else ""
-        suffix = unit_text
-        if target is not None:
-            suffix += f" (target {target}{unit_text}: {'met' if met else 'MISSED'})"
-        if tolerance is None:
-            print(f"{name}: {value_text}{suffix}")
-        else:
-            line = report._Text()  # the same text, with the value marked as drifting (see cnn_tutor.report)
-            line.add(f"{name}: ")
-            line.add_number(value_text, report.approx(value, tolerance), name)
-            line.add(suffix)
-            report._emit(line)
-        figure = Figure(
-            name=name,
-            value=value,
-            unit=unit,
-            target=target,
-            met=met,
-            profile=self.profile,
-            device=self.device,
-            chapter=os.environ.get(CHAPTER_ENV) or None,
-            versions=dict(self.versions),
+        _figures.record(
+            self, name, value, unit=unit, at_least=at_least, at_most=at_most, fmt=fmt, tolerance=tolerance
         )
-        self.records.append(figure)
-        path = os.environ.get(RECORD_ENV)
-        if path:
-            with open(path, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(figure.as_dict()) + "\n")
 
 
-
-
-# --- accelerators -----------------------------------------------------------------------------
-
-
-def device_description():
-    """A short description of the device Keras computes on, as in the banner.
-
-    It names the GPUs the Keras backend sees, or the CPU, and the host's
-    logical CPUs (this process's affinity) and CPU model.
-
-    Examples
-    --------
-    >>> device_description().startswith(("CPU", "GPU", "2 x GPU", "GPUs"))
-    True
-    """
-    return _devices.describe(_devices.gpu_names(_backend.name()))
 
 
 # --- the set-up -------------------------------------------------------------------------------
-
-
-def _enable_inline_figures():
-    """In a Jupyter kernel, display matplotlib Figures returned by a cell as PNG images."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
-    if shell is not None and getattr(shell, "kernel", None) is not None:
-        shell.run_line_magic("matplotlib", "inline")
 
 
 def setup(profile=None, *, seed=0, deterministic=True, verbose=True, cpu_devices=None):
@@ -517,7 +420,7 @@ def setup(profile=None, *, seed=0, deterministic=True, verbose=True, cpu_devices
         deterministic=deterministic,
     )
     _current = runtime
-    _enable_inline_figures()
+    _devices.enable_inline_figures()
     if verbose:
         print(runtime.banner)
     return runtime

@@ -1,5 +1,7 @@
 """Bad input, for every public function of ops, shapes, data (degrade, images, patches, detection) and metrics.
 
+metrics includes the rates of standard codecs, BD-rate and the bootstrap intervals (rate, intervals).
+
 Property tests: for each argument of each function, hypothesis draws values of
 the classes that used to reach NumPy's own errors (empty arrays, ragged nested
 lists, a list or a number where a string option goes, non-integer or
@@ -124,6 +126,46 @@ def _probabilities():
     return np.full((4, 10), 0.1)
 
 
+def _paired_bootstrap(statistic, samples, **options):
+    """:func:`metrics.paired_bootstrap` with its samples as one argument (the table below passes keywords)."""
+    if isinstance(samples, list):
+        return metrics.paired_bootstrap(statistic, *samples, **options)
+    return metrics.paired_bootstrap(statistic, samples, **options)
+
+
+_paired_bootstrap.__name__ = "paired_bootstrap"
+
+
+def _rd_curve(shift=0.0):
+    """A 3-image, 4-point rate-distortion curve: bytes grow with the setting, PSNR with the bytes."""
+    file_bytes = np.array([[60, 100, 160, 250], [70, 110, 170, 260], [50, 90, 150, 240]]) + int(shift * 10)
+    psnr = 20.0 + 4.0 * np.log2(file_bytes / 50.0) + shift
+    return metrics.RDCurve("toy", (1, 2, 3, 4), file_bytes, file_bytes - 8, psnr, np.full(3, 64))
+
+
+def _detections():
+    import types
+
+    truth = types.SimpleNamespace(boxes=[np.array([[0.0, 0, 10, 10]])], labels=[np.array([3])])
+    found = [types.SimpleNamespace(boxes=np.array([[1.0, 0, 11, 10]]), labels=np.array([3]), scores=np.array([0.9]))]
+    return dict(detections=found, dataset=truth, iou_threshold=0.5, match_class=True)
+
+
+BOXES = np.array([[0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 3.0, 3.0]])
+bad_boxes = st.one_of(not_arrays, st.just(np.zeros((2, 3))), st.just(np.zeros((3, 0))), st.just([[0.0, 0.0, 1.0]]),
+                      st.just([[2.0, 0.0, 1.0, 1.0]]), st.just([[0.0, 0.0, math.nan, 1.0]]))
+bad_labels = st.one_of(ragged, texts, st.just(None), st.just([0.5, 1.0]), st.just([[0, 1]]), st.just([0, 99]))
+bad_symbols = st.one_of(not_arrays, st.just(np.zeros(0, dtype=np.int64)), st.just([0.5, 1.0]), st.just([True, False]))
+bad_curves = st.sampled_from([None, "curve", (1, 2), 3, np.zeros((3, 4))])
+bad_samples = st.one_of(st.just([]), st.just([[]]), st.just([[1.0, 2.0], [1.0, 2.0, 3.0]]), st.lists(ragged, min_size=1, max_size=1),
+                        st.just(["abc"]), st.just(None), st.just([[1.0, math.nan, 2.0]]))
+bad_psnrs = st.one_of(arrays(1), st.just([30.0, 33.0, math.nan, 36.0]), st.just([30.0, 33.0, 35.0]), st.just([[30.0], [33.0, 35.0]]))
+bad_rates = st.one_of(bad_psnrs, st.just([-1.0, 1.0, 1.5, 2.0]), st.just([0.5, 1.0, math.inf, 2.0]))
+ANCHOR = dict(anchor_rates=[0.5, 1.0, 1.5, 2.0], anchor_psnr=[30.0, 33.0, 35.0, 36.5],
+              test_rates=[0.4, 0.8, 1.3, 1.9], test_psnr=[30.5, 33.5, 35.5, 37.0], method="cubic")
+ZERO_IMAGE = np.zeros((4, 4, 1))
+
+
 # name: (function, valid keyword arguments (a callable when they are costly), {argument: kind})
 SPECS = {
     # ops
@@ -235,6 +277,61 @@ SPECS = {
     "psnr_at_rate": (metrics.psnr_at_rate, dict(rates=[0.5, 1.0], psnrs=[20.0, 24.0], rate=0.75),
                      {"rates": st.one_of(arrays(1), st.just([0.5, math.nan]), st.just([np.inf, 1.0])),
                       "psnrs": st.one_of(arrays(1), st.just([20.0, math.nan])), "rate": "float"}),
+    "hole_psnr": (metrics.hole_psnr, dict(reference=IMAGES, estimate=IMAGES * 0.5, mask=np.ones((2, 8, 8, 1)), data_range=1.0),
+                  {"reference": arrays(4), "estimate": arrays(4), "mask": arrays(4), "data_range": "float"}),
+    "accuracy": (metrics.accuracy, lambda: dict(model=_classifier(), images=_digits(), labels=[3, 7], batch_size=2),
+                 {"model": "model", "images": arrays(4), "labels": bad_labels, "batch_size": "int"}),
+    "confusion_matrix": (metrics.confusion_matrix, dict(y_true=[0, 1, 2], y_pred=[0, 2, 2], num_classes=3),
+                         {"y_true": bad_labels, "y_pred": bad_labels, "num_classes": "int"}),
+    "box_iou": (metrics.box_iou, dict(boxes_a=BOXES[:1], boxes_b=BOXES), {"boxes_a": bad_boxes, "boxes_b": bad_boxes}),
+    "non_max_suppression": (metrics.non_max_suppression, dict(boxes=BOXES, scores=[0.9, 0.8], iou_threshold=0.5,
+                                                              max_output_size=None),
+                            {"boxes": bad_boxes, "scores": st.one_of(arrays(1), st.just([0.9]), st.just([0.9, math.nan])),
+                             "iou_threshold": "float", "max_output_size": "int?"}),
+    "evaluate_detections": (metrics.evaluate_detections, _detections,
+                            {"detections": st.sampled_from([None, 3, "boxes", [], [None], [{"boxes": 1}]]),
+                             "dataset": st.sampled_from([None, 3, "truth", [np.zeros((1, 4))]]),
+                             "iou_threshold": "float", "match_class": "bool"}),
+    "symbol_probabilities": (metrics.symbol_probabilities, dict(symbols=[-2, 0, 0, 1], levels=4, smoothing=1.0),
+                             {"symbols": bad_symbols, "levels": "int", "smoothing": "float"}),
+    "code_length_bits": (metrics.code_length_bits, dict(symbols=[-2, 0, 0, 1], probabilities=[0.25, 0.25, 0.25, 0.25]),
+                         {"symbols": bad_symbols, "probabilities": st.one_of(arrays(1), st.just([0.5, 0.6]),
+                                                                             st.just([0.5, math.nan, 0.5, 0.0]))}),
+    "compressed_bytes": (metrics.compressed_bytes, dict(symbols=np.arange(-4, 4), method="lzma"),
+                         {"symbols": st.one_of(bad_symbols, st.just([1000])), "method": "option"}),
+    # metrics: rates of standard codecs, BD-rate, intervals
+    "payload_bytes": (metrics.payload_bytes, lambda: dict(data=_jpeg(), codec="jpeg"), {"data": "bytes", "codec": "option"}),
+    "standard_roundtrip": (metrics.standard_roundtrip, dict(images=IMAGES, codec="jpeg", quality=50),
+                           {"images": arrays(4), "codec": "option", "quality": "int"}),
+    "standard_curve": (metrics.standard_curve, dict(images=IMAGES, codec="webp", qualities=(10, 50)),
+                       {"images": arrays(4), "codec": "option",
+                        "qualities": st.sampled_from([[], 5, "ab", None, [10, 1.5], [[10], [20, 30]], [10, 500], (10, None)])}),
+    "curve_from_files": (metrics.curve_from_files,
+                         lambda: dict(name="toy", settings=(1, 2), images=[ZERO_IMAGE], files=[[bytes(10)], [bytes(20)]],
+                                      decoded=[[ZERO_IMAGE + 0.1], [ZERO_IMAGE + 0.01]], header_bytes=5),
+                         {"name": not_strings, "settings": st.sampled_from([None, 3, (1,), (1, 2, 3)]),
+                          "images": st.one_of(not_arrays, st.just([]), st.just([np.zeros((0, 4, 1))]), st.just([np.zeros(4)])),
+                          "files": st.sampled_from([None, 3, [[bytes(10)]], [["abc"], ["def"]], [[bytes(10)], [3]],
+                                                    [[bytes(2)], [bytes(20)]]]),
+                          "decoded": st.sampled_from([None, 3, [[ZERO_IMAGE]], [[ZERO_IMAGE], ["x"]],
+                                                      [[ZERO_IMAGE], [np.zeros((5, 5, 1))]]]),
+                          "header_bytes": "int"}),
+    **{
+        function.__name__: (function, ANCHOR, {"anchor_rates": bad_rates, "anchor_psnr": bad_psnrs,
+                                               "test_rates": bad_rates, "test_psnr": bad_psnrs, "method": "option"})
+        for function in (metrics.bd_psnr, metrics.bd_rate)
+    },
+    "bd_interval": (metrics.bd_interval, lambda: dict(anchor=_rd_curve(), test=_rd_curve(1.0), metric="psnr", headers=True,
+                                                      method="cubic", num_resamples=20),
+                    {"anchor": bad_curves, "test": bad_curves, "metric": "option", "headers": "bool", "method": "option"}),
+    "paired_bootstrap": (_paired_bootstrap, dict(statistic=np.mean, samples=[[1.0, 2.0, 4.0, 3.0]], num_resamples=50,
+                                                 confidence=0.75, rng=0),
+                         {"statistic": st.sampled_from([None, 3, "mean"]), "samples": bad_samples, "num_resamples": "int",
+                          "confidence": st.one_of(non_reals, non_finite, st.sampled_from([0.0, 1.0, 1.5, -0.1])),
+                          "rng": "rng"}),
+    "mean_difference": (metrics.mean_difference, dict(scores=[1.0, 2.0, 3.0, 4.0], baseline=[0.5, 1.5, 2.0, 3.0],
+                                                     num_resamples=50),
+                        {"scores": st.one_of(arrays(1), st.just([1.0, 2.0])), "baseline": st.one_of(arrays(1), st.just([[1.0]]))}),
 }
 
 CASES = [(name, argument) for name, (_, _, kinds) in SPECS.items() for argument in kinds]
@@ -253,7 +350,8 @@ def test_every_public_function_is_covered():
     public = {name for module in (ops, shapes, metrics) for name in module.__all__ if callable(getattr(module, name))}
     public |= {name for name in data.__all__ if callable(getattr(data, name)) and
                getattr(data, name).__module__.rsplit(".", 1)[-1] in ("degrade", "images", "patches", "detection")}
-    classes = {"ReceptiveField", "DetectionSet", "PatchSplit", "JpegResult", "GenerationScores"}
+    classes = {"ReceptiveField", "DetectionSet", "PatchSplit", "JpegResult", "GenerationScores", "DetectionScore",
+               "CodecResult", "RDCurve", "Interval"}
     assert public - classes == set(SPECS)
 
 

@@ -101,7 +101,7 @@ def test_bench_rejects_unknown_chapters(toy_book):
 
 
 def test_bench_says_what_it_needs(toy_book, monkeypatch, capsys):
-    monkeypatch.setattr(bench, "_importable", lambda module: module != "nbclient")
+    monkeypatch.setattr(bench._run, "_importable", lambda module: module != "nbclient")
     assert bench.main(["--book", str(toy_book)]) == 2
     message = capsys.readouterr().err
     assert "needs pyyaml, nbclient and nbformat; missing here: nbclient" in message
@@ -138,7 +138,7 @@ def test_record_projection_errors(toy_book, kwargs, error, message):
 
 
 def _valid_results():
-    chapter = {key: None for key in bench._CHAPTER_KEYS} | {
+    chapter = {key: None for key in bench._results._CHAPTER_KEYS} | {
         "chapter": "x", "status": "ran", "wall_s": 1.0, "figures": [], "versions": {}}
     return {"schema": bench.SCHEMA, "profile": "quick", "device_key": "cpu", "updated": "", "note": None,
             "chapters": [chapter]}
@@ -171,7 +171,7 @@ def test_logical_cpus_follow_the_process_affinity():
     if not hasattr(os, "sched_setaffinity"):
         pytest.skip("no CPU affinity on this platform")
     one = min(os.sched_getaffinity(0))
-    code = "from cnn_tutor import bench; print(bench._logical_cpus())"
+    code = "from cnn_tutor import bench; print(bench._facts._logical_cpus())"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                             preexec_fn=lambda: os.sched_setaffinity(0, {one}), env=os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)})
     assert result.returncode == 0, result.stderr

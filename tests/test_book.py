@@ -314,7 +314,7 @@ def _toy_results(profile, device_key, chapters):
 
     entries = []
     for name, status, wall, figures in chapters:
-        entry = {key: None for key in bench._CHAPTER_KEYS} | {
+        entry = {key: None for key in bench._results._CHAPTER_KEYS} | {
             "chapter": name, "title": name.title(), "status": status, "profile": profile, "wall_s": wall,
             "time_target_s": 60, "time_met": None if wall is None else wall <= 60, "device": f"{device_key} device",
             "device_kind": device_key, "backend": "jax" if device_key == "gpu" else "tensorflow", "cpu_model": "Toy CPU",

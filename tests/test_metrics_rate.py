@@ -42,7 +42,7 @@ def test_bd_psnr_averages_over_the_overlap_only():
 def test_bd_needs_four_points_and_an_overlap():
     with pytest.raises(ValueError, match="at least 4 points"):
         rate.bd_psnr(RATES[:3], PSNR[:3], RATES, PSNR)
-    with pytest.raises(ValueError, match="do not overlap in PSNR"):
+    with pytest.raises(ValueError, match=r"`anchor_psnr` and `test_psnr` must overlap .*received the ranges \[24, 35\] and \[44, 55\]"):
         rate.bd_rate(RATES, PSNR, RATES, PSNR + 20)
     with pytest.raises(ValueError, match="positive"):
         rate.bd_psnr(RATES - 1, PSNR, RATES, PSNR)

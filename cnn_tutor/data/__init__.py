@@ -43,6 +43,7 @@ __all__ = [
     "extract_patches",
     "ink_box",
     "load_image",
+    "load_images",
     "load_mnist",
     "load_photo",
     "load_photo_split",

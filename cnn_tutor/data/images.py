@@ -9,7 +9,7 @@ import numpy as np
 
 from cnn_tutor import _validation
 
-__all__ = ["NATURAL_IMAGES", "load_image"]
+__all__ = ["NATURAL_IMAGES", "load_image", "load_images"]
 
 #: Photographs that ``skimage.data`` ships (no download) and what they show.
 NATURAL_IMAGES = {

@@ -46,6 +46,7 @@ def accuracy(model, images, labels, *, batch_size=256):
     """
     images = _validation.check_model_input(model, images, "images")
     labels = _validation.check_labels("labels", labels, num_classes=int(model.output_shape[-1]), length=len(images))
+    batch_size = _validation.check_int("batch_size", batch_size, minimum=1)
     scores = np.asarray(model.predict(images, batch_size=batch_size, verbose=0))
     return float(np.mean(scores.argmax(axis=-1) == labels))
 

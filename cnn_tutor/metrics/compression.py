@@ -40,8 +40,8 @@ COMPRESSORS = ("zlib", "lzma")
 
 
 def _check_symbols(name, symbols):
-    array = np.asarray(symbols)
-    if not np.issubdtype(array.dtype, np.integer):
+    array = _validation.as_array(name, symbols)
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
         raise TypeError(f"`{name}` must be integer symbols (for example from `cnn_tutor.models.compression.encode`); received dtype {array.dtype}.")
     if array.size == 0:
         raise ValueError(f"`{name}` must hold at least one symbol; received an empty array.")

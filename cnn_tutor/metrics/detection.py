@@ -38,11 +38,8 @@ def box_iou(boxes_a, boxes_b):
     >>> box_iou([[0, 0, 10, 10]], [[0, 5, 10, 15], [20, 20, 30, 30]]).round(3)
     array([[0.333, 0.   ]])
     """
-    a = _validation.as_float_array("boxes_a", boxes_a).reshape(-1, 4)
-    b = _validation.as_float_array("boxes_b", boxes_b).reshape(-1, 4)
-    for name, boxes in (("boxes_a", a), ("boxes_b", b)):
-        if np.any(boxes[:, 2] < boxes[:, 0]) or np.any(boxes[:, 3] < boxes[:, 1]):
-            raise ValueError(f"`{name}` must be (top, left, bottom, right) with bottom >= top and right >= left.")
+    a = _validation.check_boxes("boxes_a", boxes_a)
+    b = _validation.check_boxes("boxes_b", boxes_b)
     top = np.maximum(a[:, None, 0], b[None, :, 0])
     left = np.maximum(a[:, None, 1], b[None, :, 1])
     bottom = np.minimum(a[:, None, 2], b[None, :, 2])
@@ -86,8 +83,10 @@ def non_max_suppression(boxes, scores, *, iou_threshold=0.5, max_output_size=Non
     >>> non_max_suppression(boxes, [0.6, 0.9, 0.8], iou_threshold=0.5)
     array([1, 2])
     """
-    boxes = _validation.as_float_array("boxes", boxes).reshape(-1, 4)
+    boxes = _validation.check_boxes("boxes", boxes)
     scores = _validation.as_float_array("scores", scores).ravel()
+    if not np.all(np.isfinite(scores)):
+        raise ValueError(f"`scores` must be finite; received {scores.tolist()}.")
     if len(scores) != len(boxes):
         raise ValueError(f"`scores` must have one entry per box ({len(boxes)}); received {len(scores)}.")
     iou_threshold = _validation.check_float("iou_threshold", iou_threshold, minimum=0.0, maximum=1.0)
@@ -153,6 +152,23 @@ def evaluate_detections(detections, dataset, *, iou_threshold=0.5, match_class=T
     >>> evaluate_detections(found, truth).recall, evaluate_detections(found, truth, match_class=False).recall
     (0.0, 1.0)
     """
+    if isinstance(detections, (str, bytes)) or not isinstance(detections, (list, tuple)):
+        raise TypeError(
+            f"`detections` must be a list with one Detections per image; received {detections!r} of type "
+            f"{type(detections).__name__}."
+        )
+    for index, found_here in enumerate(detections):
+        if not all(hasattr(found_here, key) for key in ("boxes", "labels", "scores")):
+            raise TypeError(
+                f"`detections[{index}]` must have `boxes`, `labels` and `scores` (a Detections); received "
+                f"{found_here!r} of type {type(found_here).__name__}."
+            )
+    if not all(hasattr(dataset, key) for key in ("boxes", "labels")):
+        raise TypeError(
+            f"`dataset` must have `boxes` and `labels` (a DetectionSet); received {dataset!r} of type "
+            f"{type(dataset).__name__}."
+        )
+    match_class = _validation.check_bool("match_class", match_class)
     if len(detections) != len(dataset.boxes):
         raise ValueError(
             f"`detections` must have one entry per image ({len(dataset.boxes)}); received {len(detections)}."

@@ -164,11 +164,7 @@ def frechet_distance(features_a, features_b, *, ridge=1e-6):
 
 def _check_model(model):
     """Raise ``TypeError`` unless ``model`` looks like a functional Keras classifier."""
-    if not all(hasattr(model, attribute) for attribute in ("input_shape", "predict", "layers", "get_layer")):
-        raise TypeError(
-            f"`model` must be a trained Keras classifier (a keras.Model); received {type(model).__name__}."
-        )
-    return model
+    return _validation.check_model(model)
 
 
 def _feature_model(model, layer):

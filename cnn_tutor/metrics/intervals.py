@@ -75,21 +75,27 @@ def paired_bootstrap(statistic, *samples, num_resamples=2000, confidence=0.95, r
     >>> paired_bootstrap(np.mean, [1.0, 2.0], [1.0])
     Traceback (most recent call last):
     ...
-    ValueError: every sample must have the same length along axis 0 (one entry per test image); received lengths [2, 1].
+    ValueError: `samples` must all have the same length along axis 0 (one entry per test image); received lengths [2, 1].
     """
     if not callable(statistic):
         raise TypeError(f"`statistic` must be callable; received {type(statistic).__name__}.")
     if not samples:
-        raise ValueError("Give at least one sample to resample.")
+        raise ValueError("`samples` must hold at least one sample to resample; received none.")
     arrays = [_validation.as_float_array(f"samples[{i}]", sample) for i, sample in enumerate(samples)]
+    for index, array in enumerate(arrays):
+        if np.isnan(array).any():
+            positions = np.argwhere(np.isnan(array))[:5].tolist()
+            raise ValueError(
+                f"`samples[{index}]` must not contain NaN (a score that was not computed); received NaN at {positions}."
+            )
     lengths = [len(array) if array.ndim else 0 for array in arrays]
     if len(set(lengths)) != 1:
         raise ValueError(
-            "every sample must have the same length along axis 0 (one entry per test image); "
+            "`samples` must all have the same length along axis 0 (one entry per test image); "
             f"received lengths {lengths}."
         )
     if lengths[0] == 0:
-        raise ValueError("the samples must not be empty.")
+        raise ValueError("`samples` must not be empty; received samples of length 0.")
     num_resamples = _validation.check_int("num_resamples", num_resamples, minimum=1)
     confidence = _validation.check_float("confidence", confidence)
     if not 0.0 < confidence < 1.0:

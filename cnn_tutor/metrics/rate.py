@@ -100,6 +100,8 @@ def payload_bytes(data, codec):
     ValueError: `data` is not a WebP file (it must start with RIFF....WEBP).
     """
     _validation.check_choice("codec", codec, tuple(STANDARD_CODECS))
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"`data` must be the bytes of a {codec.upper()} file; received {data!r} of type {type(data).__name__}.")
     data = bytes(data)
     if codec == "jpeg":
         return jpeg_scan_bytes(data)
@@ -222,8 +224,11 @@ def standard_curve(images, codec, qualities, **options):
     from cnn_tutor.metrics.image import psnr
 
     images = _validation.check_images("images", images)
-    if isinstance(qualities, (int, np.integer)) or not len(qualities):
-        raise ValueError(f"`qualities` must be a non-empty sequence of qualities; received {qualities!r}.")
+    _validation.check_choice("codec", codec, tuple(STANDARD_CODECS))
+    _, lowest, highest = STANDARD_CODECS[codec]
+    qualities = _validation.int_sequence("qualities", qualities, minimum=lowest, example=(10, 50, 90))
+    if max(qualities) > highest:
+        raise ValueError(f"`qualities` must be <= {highest} for {codec}; received {list(qualities)}.")
     results = [standard_roundtrip(images, codec, quality, **options) for quality in qualities]
     return RDCurve(
         name=codec,
@@ -262,11 +267,22 @@ def curve_from_files(name, settings, images, files, decoded, *, header_bytes):
     """
     from cnn_tutor.metrics.image import psnr
 
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"`name` must be a non-empty string (the codec's name); received {name!r}.")
     header_bytes = _validation.check_int("header_bytes", header_bytes, minimum=0)
+    if isinstance(settings, (str, bytes)) or not isinstance(settings, (list, tuple)) or not settings:
+        raise TypeError(f"`settings` must be a non-empty list or tuple, one setting per point; received {settings!r}.")
     settings = tuple(settings)
+    images = _file_images(images)
+    for label, value in (("files", files), ("decoded", decoded)):
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+            raise TypeError(f"`{label}` must be a list with one list per setting; received {value!r}.")
+        for point, entries in enumerate(value):
+            if isinstance(entries, (str, bytes)) or not isinstance(entries, (list, tuple)):
+                raise TypeError(f"`{label}[{point}]` must be a list with one entry per image; received {entries!r}.")
     if len(files) != len(settings) or len(decoded) != len(settings):
         raise ValueError(
-            f"`files` and `decoded` must hold one list per setting ({len(settings)}); "
+            f"`files` and `decoded` must hold one list per entry of `settings` ({len(settings)}); "
             f"received {len(files)} and {len(decoded)}."
         )
     count = len(images)
@@ -276,13 +292,41 @@ def curve_from_files(name, settings, images, files, decoded, *, header_bytes):
         if len(point_files) != count or len(point_images) != count:
             raise ValueError(f"`files[{point}]` and `decoded[{point}]` must hold one entry per image ({count}).")
         for index, (data, estimate) in enumerate(zip(point_files, point_images)):
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                raise TypeError(f"`files[{point}][{index}]` must be the bytes of a file; received {data!r}.")
+            if len(data) < header_bytes:
+                raise ValueError(
+                    f"`files[{point}][{index}]` must be at least `header_bytes` ({header_bytes}) long; received "
+                    f"{len(data)} bytes."
+                )
             sizes[index, point] = len(data)
-            reference = np.asarray(images[index], dtype=np.float32)[None]
-            scores[index, point] = psnr(reference, np.asarray(estimate, dtype=np.float32)[None])[0]
-    if np.any(sizes < header_bytes):
-        raise ValueError(f"every file must be at least `header_bytes` ({header_bytes}) long.")
-    pixels = np.array([np.shape(image)[0] * np.shape(image)[1] for image in images], dtype=np.int64)
+            estimate = _validation.as_float_array(f"decoded[{point}][{index}]", estimate)
+            if estimate.shape != images[index].shape:
+                raise ValueError(
+                    f"`decoded[{point}][{index}]` must have the shape of `images[{index}]` {images[index].shape}; "
+                    f"received shape {estimate.shape}."
+                )
+            reference = images[index].astype(np.float32)[None]
+            scores[index, point] = psnr(reference, estimate.astype(np.float32)[None])[0]
+    pixels = np.array([image.shape[0] * image.shape[1] for image in images], dtype=np.int64)
     return RDCurve(name, settings, sizes, sizes - header_bytes, scores, pixels)
+
+
+def _file_images(images):
+    """The original images of :func:`curve_from_files`: a non-empty list of ``(height, width, channels)`` arrays."""
+    if isinstance(images, (str, bytes)) or not isinstance(images, (list, tuple, np.ndarray)):
+        raise TypeError(f"`images` must be a list of (height, width, channels) arrays; received {images!r}.")
+    if not len(images):
+        raise ValueError("`images` must hold at least one image; received an empty list.")
+    checked = []
+    for index, image in enumerate(images):
+        array = _validation.as_float_array(f"images[{index}]", image)
+        if array.ndim != 3 or 0 in array.shape:
+            raise ValueError(
+                f"`images[{index}]` must be a non-empty (height, width, channels) array; received shape {array.shape}."
+            )
+        checked.append(array)
+    return checked
 
 
 def _curve(name, rates, psnrs):
@@ -291,8 +335,10 @@ def _curve(name, rates, psnrs):
     _validation.check_same_shape(f"{name}_rates", rates, f"{name}_psnr", psnrs)
     if rates.size < 4:
         raise ValueError(f"`{name}_rates` must hold at least 4 points for a cubic fit; received {rates.size}.")
-    if np.any(rates <= 0) or not np.all(np.isfinite(rates)) or not np.all(np.isfinite(psnrs)):
-        raise ValueError(f"`{name}_rates` must be positive and finite, and `{name}_psnr` finite.")
+    if np.any(rates <= 0) or not np.all(np.isfinite(rates)):
+        raise ValueError(f"`{name}_rates` must be positive and finite; received {rates.tolist()}.")
+    if not np.all(np.isfinite(psnrs)):
+        raise ValueError(f"`{name}_psnr` must be finite; received {psnrs.tolist()}.")
     order = np.argsort(rates)
     return np.log(rates[order]), psnrs[order]
 
@@ -301,7 +347,11 @@ def _mean_gap(x_anchor, y_anchor, x_test, y_test, method, what):
     low = max(x_anchor.min(), x_test.min())
     high = min(x_anchor.max(), x_test.max())
     if not low < high:
-        raise ValueError(f"the two curves do not overlap in {what}; BD needs a common range.")
+        names, shown = ("`anchor_rates` and `test_rates`", np.exp) if what == "rate" else ("`anchor_psnr` and `test_psnr`", float)
+        raise ValueError(
+            f"{names} must overlap (BD averages over their common {what} range); received the ranges "
+            f"[{shown(x_anchor.min()):.4g}, {shown(x_anchor.max()):.4g}] and [{shown(x_test.min()):.4g}, {shown(x_test.max()):.4g}]."
+        )
     if method == "cubic":
         integrals = []
         for x, y in ((x_anchor, y_anchor), (x_test, y_test)):
@@ -348,7 +398,8 @@ def bd_psnr(anchor_rates, anchor_psnr, test_rates, test_psnr, *, method="cubic")
     >>> bd_psnr(rates, [25, 28, 31, 34], [1.0, 2.0, 3.0, 4.0], [25, 28, 31, 34])
     Traceback (most recent call last):
     ...
-    ValueError: the two curves do not overlap in rate; BD needs a common range.
+    ValueError: `anchor_rates` and `test_rates` must overlap (BD averages over their common rate range); received
+    the ranges [0.1, 0.8] and [1, 4].
     """
     _validation.check_choice("method", method, ("cubic", "pchip"))
     x_a, y_a = _curve("anchor", anchor_rates, anchor_psnr)
@@ -422,6 +473,7 @@ def bd_interval(anchor, test, *, metric="psnr", headers=True, method="cubic", **
     if len(anchor.pixels) != len(test.pixels) or np.any(anchor.pixels != test.pixels):
         raise ValueError("`anchor` and `test` must be curves on the same images (same number and sizes).")
     _validation.check_choice("metric", metric, ("psnr", "rate"))
+    headers = _validation.check_bool("headers", headers)
     delta = bd_psnr if metric == "psnr" else bd_rate
     rows = np.arange(len(anchor.pixels), dtype=np.float64)
 

@@ -1,82 +1,23 @@
 """The benchmark command: execute every chapter, time it, collect the figures it records.
 
-``make bench`` runs ``python -m cnn_tutor.bench``. Each notebook listed in
-``_toc.yml`` is executed once in a fresh kernel (the quick profile unless
-``--profile`` says otherwise); every figure a chapter reports through
-:meth:`cnn_tutor.runtime.Runtime.record` is collected from that same run, not
-recomputed.  After the chapter's last cell the kernel is asked what it ran on
-(device, Keras backend, library versions, CPU model and logical CPUs), so the
-record describes the process that produced the figures.
-
-The records go to one *results file* per profile and device,
-``book/_results/<profile>-<device>.json`` (device ``cpu`` or ``gpu``), which
-the book's execution statistics page renders at build time.  Running a few
-chapters updates their entries and keeps the others, so long runs can be made
-one chapter at a time; ``--fresh`` starts the file over.  A chapter whose
-budget is too long for the machine gets a *projection* instead
-(:func:`record_projection`): measured seconds per epoch, the epochs of the
-budget, the projected total and the reason.
-
-The format (``"schema": "cnn-tutor-bench/1"``), checked by :func:`load_results`::
-
-    {"schema", "profile", "device_key", "updated", "note",
-     "chapters": [{"chapter", "title", "status": "ran" | "failed" | "projected",
-                   "started", "commit", "dirty", "profile",
-                   "wall_s", "time_target_s", "time_met",
-                   "device", "device_kind", "backend", "cpu_model", "logical_cpus", "versions",
-                   "figures": [{"name", "value", "unit", "target", "met"}],
-                   "error", "projection"}]}
-
-The command needs ``pyyaml``, ``nbclient`` and ``nbformat`` (``requirements.txt``
-installs them; so does ``pip install "cnn-tutor[bench]"``).
+Private: the public names are re-exported by :mod:`cnn_tutor.bench`, and
+``python -m cnn_tutor.bench`` runs :func:`main`.
 """
 
 import argparse
-import collections
-import datetime
 import json
 import os
 import pathlib
-import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
 from cnn_tutor import _validation, runtime
+from cnn_tutor.bench._facts import _git_state, environment_facts
+from cnn_tutor.bench._results import _FIGURE_KEYS, _merge, _now, results_path
 
-__all__ = [
-    "SCHEMA",
-    "chapters",
-    "environment_facts",
-    "load_results",
-    "main",
-    "record_projection",
-    "results_path",
-    "run_chapter",
-]
 
-#: The format identifier written into every results file.
-SCHEMA = "cnn-tutor-bench/1"
-
-#: Where the results files live, relative to the book's root.
-RESULTS_DIR = pathlib.Path("book") / "_results"
-
-#: The distributions whose versions a record lists (those installed).
-_DISTRIBUTIONS = (
-    "tensorflow", "tensorflow-cpu", "tensorflow-macos", "keras", "jax", "jaxlib", "torch",
-    "numpy", "scipy", "scikit-image", "matplotlib",
-)
-
-_STATUSES = ("ran", "failed", "projected")
-_FIGURE_KEYS = ("name", "value", "unit", "target", "met")
-_CHAPTER_KEYS = (
-    "chapter", "title", "status", "started", "commit", "dirty", "profile", "wall_s", "time_target_s",
-    "time_met", "device", "device_kind", "backend", "cpu_model", "logical_cpus", "versions", "figures",
-    "error", "projection",
-)
-_PROJECTION_KEYS = ("reason", "epoch_seconds", "epochs", "fixed_seconds", "projected_s", "measured_with")
 _PROBE_MARK = "__cnn_tutor_bench_facts__ "
 _PROBE_CELL = (
     "import json as _bench_json\n"
@@ -97,106 +38,6 @@ def chapters(book_root):
         for item in [chapter, *chapter.get("sections", [])]
     ]
     return [root / f"{entry}.ipynb" for entry in entries if (root / f"{entry}.ipynb").exists()]
-
-
-# --- what a process runs on ---------------------------------------------------
-
-
-def _cpu_model():
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.lower().startswith(("model name", "hardware", "cpu model")):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    if sys.platform == "darwin":
-        try:
-            return subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True,
-                                  text=True, timeout=5).stdout.strip() or None
-        except (OSError, subprocess.SubprocessError):
-            pass
-    return platform.processor() or platform.machine() or None
-
-
-def _logical_cpus():
-    """The CPUs this process may run on (its affinity), which a container or ``taskset`` may limit."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count()
-
-
-def _versions():
-    from importlib import metadata
-
-    versions = {"python": platform.python_version()}
-    for name in _DISTRIBUTIONS:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return versions
-
-
-def environment_facts():
-    """What this process computes on: device, backend, versions, CPU model and logical CPUs.
-
-    The benchmark calls it in each chapter's kernel after the last cell.  The
-    device and profile come from the chapter's :func:`cnn_tutor.setup` (None
-    if it did not call it); the backend is Keras's, if Keras was imported;
-    versions come from the installed distributions (``importlib.metadata``,
-    so ``tensorflow`` and ``tensorflow-cpu`` are both found).  Nothing here
-    imports TensorFlow.
-
-    Returns
-    -------
-    dict
-        ``device``, ``device_kind`` (``"gpu"``, ``"cpu"`` or None),
-        ``profile``, ``backend``, ``cpu_model``, ``logical_cpus``, ``versions``.
-
-    Examples
-    --------
-    >>> facts = environment_facts()
-    >>> sorted(facts)
-    ['backend', 'cpu_model', 'device', 'device_kind', 'logical_cpus', 'profile', 'versions']
-    >>> facts["logical_cpus"] >= 1 and "python" in facts["versions"]
-    True
-    """
-    current = runtime._current
-    backend = None
-    if "keras" in sys.modules:
-        backend = sys.modules["keras"].config.backend()
-    return {
-        "device": None if current is None else current.device,
-        "device_kind": None if current is None else ("gpu" if current.gpus else "cpu"),
-        "profile": None if current is None else current.profile,
-        "backend": backend,
-        "cpu_model": _cpu_model(),
-        "logical_cpus": _logical_cpus(),
-        "versions": _versions(),
-    }
-
-
-def _git_state(root):
-    """(short commit, whether the package or chapters differ from it), or (None, None) outside git."""
-    try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, timeout=10)
-        if commit.returncode != 0:
-            return None, None
-        status = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--", "cnn_tutor", "book", f":!{RESULTS_DIR.as_posix()}"],
-            capture_output=True, text=True, timeout=10,
-        )
-        return commit.stdout.strip(), bool(status.stdout.strip())
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-
-
-def _now():
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-# --- running a chapter --------------------------------------------------------
 
 
 def _title(notebook, fallback):
@@ -288,85 +129,6 @@ def _probe_output(cell):
     return None
 
 
-# --- the results file ---------------------------------------------------------
-
-
-def results_path(book_root, profile, device_key):
-    """``<book_root>/book/_results/<profile>-<device_key>.json``.
-
-    Examples
-    --------
-    >>> results_path(".", "full", "gpu").as_posix()
-    'book/_results/full-gpu.json'
-    """
-    _validation.check_choice("profile", profile, runtime.PROFILES)
-    _validation.check_choice("device_key", device_key, ("cpu", "gpu"))
-    return pathlib.Path(book_root) / RESULTS_DIR / f"{profile}-{device_key}.json"
-
-
-def _fail(path, problem):
-    raise ValueError(f"{path} is not a results file of `python -m cnn_tutor.bench` ({SCHEMA}): {problem}.")
-
-
-def load_results(path):
-    """Read a results file and check its format; return it as a dict.
-
-    Raises
-    ------
-    ValueError
-        If the file is not valid JSON or does not follow the format of the
-        module docstring; the message names the file and the first problem.
-    """
-    path = pathlib.Path(path)
-    try:
-        results = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        _fail(path, f"invalid JSON ({exc})")
-    if not isinstance(results, dict) or results.get("schema") != SCHEMA:
-        _fail(path, f"its `schema` must be {SCHEMA!r}")
-    if results.get("profile") not in runtime.PROFILES or results.get("device_key") not in ("cpu", "gpu"):
-        _fail(path, "`profile` must be 'quick' or 'full' and `device_key` 'cpu' or 'gpu'")
-    if not isinstance(results.get("chapters"), list):
-        _fail(path, "`chapters` must be a list")
-    for entry in results["chapters"]:
-        name = entry.get("chapter") if isinstance(entry, dict) else entry
-        if not isinstance(entry, dict) or set(entry) != set(_CHAPTER_KEYS):
-            _fail(path, f"chapter {name!r} must have exactly the keys {', '.join(_CHAPTER_KEYS)}")
-        if entry["status"] not in _STATUSES:
-            _fail(path, f"chapter {name!r} has status {entry['status']!r}; expected one of {_STATUSES}")
-        if entry["status"] == "ran" and not isinstance(entry["wall_s"], (int, float)):
-            _fail(path, f"chapter {name!r} ran but has no `wall_s`")
-        if (entry["status"] == "projected") != isinstance(entry["projection"], dict):
-            _fail(path, f"chapter {name!r}: a `projection` goes with status 'projected', and only there")
-        if entry["projection"] is not None and set(entry["projection"]) != set(_PROJECTION_KEYS):
-            _fail(path, f"chapter {name!r}: a projection has exactly the keys {', '.join(_PROJECTION_KEYS)}")
-        for figure in entry["figures"]:
-            if not isinstance(figure, dict) or set(figure) != set(_FIGURE_KEYS):
-                _fail(path, f"chapter {name!r}: each figure has exactly the keys {', '.join(_FIGURE_KEYS)}")
-    return results
-
-
-def _merge(path, profile, device_key, entries, *, fresh, note, order):
-    """Write ``entries`` into the results file, replacing the same chapters; return the merged dict."""
-    previous = []
-    if path.exists() and not fresh:
-        old = load_results(path)
-        if (old["profile"], old["device_key"]) != (profile, device_key):
-            _fail(path, f"it holds {old['profile']}-{old['device_key']} results, not {profile}-{device_key}")
-        previous = old["chapters"]
-        note = old.get("note") if note is None else note
-    by_name = collections.OrderedDict((entry["chapter"], entry) for entry in previous)
-    by_name.update((entry["chapter"], entry) for entry in entries)
-    rank = {name: i for i, name in enumerate(order)}
-    merged = sorted(by_name.values(), key=lambda entry: rank.get(entry["chapter"], len(rank)))
-    results = {"schema": SCHEMA, "profile": profile, "device_key": device_key, "updated": _now(),
-               "note": note, "chapters": merged}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    load_results(path)  # what was written must read back
-    return results
-
-
 def record_projection(chapter, *, epoch_seconds, epochs, reason, fixed_seconds=0.0, measured_with,
                       profile="full", book=".", out=None):
     """Record a chapter whose budget is too long to run here: measured time per epoch and the projected total.
@@ -446,9 +208,6 @@ def record_projection(chapter, *, epoch_seconds, epochs, reason, fixed_seconds=0
     order = [p.stem for p in chapters(book)] if (pathlib.Path(book) / "_toc.yml").exists() else []
     _merge(path, profile, device_kind, [entry], fresh=False, note=None, order=order)
     return entry
-
-
-# --- the command --------------------------------------------------------------
 
 
 def _print_table(entries):
@@ -532,7 +291,3 @@ def _importable(module):
     import importlib.util
 
     return importlib.util.find_spec(module) is not None
-
-
-if __name__ == "__main__":
-    sys.exit(main())
