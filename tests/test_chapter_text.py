@@ -35,8 +35,7 @@ it; a ``{solution}`` directive holds prose only.
 **Terms.**  Every Chinese term of the glossary's table of the article's terms appears in the
 chapter that the row links to, where the English term is introduced.
 
-Run this file as a script to print every finding of every chapter, including those in
-``REWRITTEN_ELSEWHERE_FOR_NOW``.
+Run this file as a script to print every finding of every chapter.
 """
 
 import collections
@@ -49,17 +48,6 @@ import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-# TEMPORARY: chapters being rewritten on other branches while these checks landed. Their
-# findings are reported (xfail) instead of failing; empty this tuple when they land.
-REWRITTEN_ELSEWHERE_FOR_NOW = (
-    "book/keras_models",
-    "book/generation",
-    "book/reconstruction",
-    "book/photographs",
-    "book/future",
-    "book/faq",
-)
 
 MAX_LINE = 100
 
@@ -369,10 +357,7 @@ ENTRIES = _toc_entries()
 
 
 def _param(entry):
-    marks = []
-    if entry in REWRITTEN_ELSEWHERE_FOR_NOW:
-        marks.append(pytest.mark.xfail(reason="being rewritten on another branch (REWRITTEN_ELSEWHERE_FOR_NOW)", strict=False))
-    return pytest.param(entry, marks=marks, id=entry.split("/")[-1])
+    return pytest.param(entry, id=entry.split("/")[-1])
 
 
 @pytest.fixture(scope="module")
@@ -407,10 +392,7 @@ def test_solutions_with_code_are_executed_cells(entry):
 
 def _term_param(row):
     english, terms, label = row
-    marks = []
-    if _labels().get(label) in REWRITTEN_ELSEWHERE_FOR_NOW:
-        marks.append(pytest.mark.xfail(reason="links a chapter being rewritten (REWRITTEN_ELSEWHERE_FOR_NOW)", strict=False))
-    return pytest.param(english, terms, label, marks=marks, id=english)
+    return pytest.param(english, terms, label, id=english)
 
 
 @pytest.mark.parametrize(("english", "terms", "label"), [_term_param(row) for row in _article_terms()])
@@ -478,8 +460,7 @@ if __name__ == "__main__":
         solutions = unexecuted_solutions(chapter)
         if not (numbers or lines or includes or solutions):
             continue
-        note = " (REWRITTEN_ELSEWHERE_FOR_NOW)" if chapter in REWRITTEN_ELSEWHERE_FOR_NOW else ""
-        print(f"## {chapter}{note}: {len(numbers)} numbers, {len(lines)} long lines,"
+        print(f"## {chapter}: {len(numbers)} numbers, {len(lines)} long lines,"
               f" {len(includes)} literalincludes, {len(solutions)} solutions with code")
         for index, number, context in numbers:
             print(f"  number  cell {index:3d}  {number:>12}  ...{context}...")
