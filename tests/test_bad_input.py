@@ -262,6 +262,22 @@ SPECS = {
     "frechet_distance": (metrics.frechet_distance,
                          dict(features_a=np.eye(3), features_b=np.eye(3)[::-1] * 0.5, ridge=1e-6),
                          {"features_a": arrays(2), "features_b": arrays(2), "ridge": "float"}),
+    "kernel_distance": (metrics.kernel_distance,
+                        dict(features_a=np.eye(3), features_b=np.eye(3)[::-1] * 0.5, degree=3, coef0=1.0),
+                        {"features_a": arrays(2), "features_b": arrays(2), "degree": "int", "coef0": "float"}),
+    "nearest_neighbours": (metrics.nearest_neighbours,
+                           dict(queries=IMAGES, references=IMAGES * 0.5, batch_size=1),
+                           {"queries": arrays(4), "references": arrays(4), "batch_size": "int"}),
+    "memorisation_check": (metrics.memorisation_check,
+                           dict(samples=IMAGES, training_images=IMAGES * 0.5, held_out_images=IMAGES * 0.25,
+                                quantile=0.5),
+                           {"samples": arrays(4), "training_images": arrays(4), "held_out_images": arrays(4),
+                            "quantile": "float"}),
+    "generation_report": (metrics.generation_report,
+                          lambda: dict(model=_classifier(), images=_digits(), real_images=_digits() * 0.5,
+                                       num_resamples=10, level=0.9, rng=0, ridge=1e-6, degree=3, batch_size=2),
+                          {"model": "model", "images": arrays(4), "real_images": arrays(4), "num_resamples": "int",
+                           "level": "float", "rng": "rng", "ridge": "float", "degree": "int", "batch_size": "int"}),
     "classifier_features": (metrics.classifier_features,
                             lambda: dict(model=_classifier(), images=_digits(), layer=None, batch_size=2),
                             {"model": "model", "images": arrays(4), "layer": st.sampled_from([3, ["dense"], b"x"]),
@@ -351,7 +367,8 @@ def test_every_public_function_is_covered():
     public |= {name for name in data.__all__ if callable(getattr(data, name)) and
                getattr(data, name).__module__.rsplit(".", 1)[-1] in ("degrade", "images", "patches", "detection")}
     classes = {"ReceptiveField", "DetectionSet", "PatchSplit", "JpegResult", "GenerationScores", "DetectionScore",
-               "CodecResult", "RDCurve", "Interval"}
+               "CodecResult", "RDCurve", "Interval", "ScoreInterval", "GenerationReport", "Neighbours",
+               "MemorisationCheck"}
     assert public - classes == set(SPECS)
 
 

@@ -7,8 +7,11 @@
   (Keras models, Generation, FAQ, Future directions);
 - ``detection``: box overlap, non-maximum suppression, recall and false
   positives of a detector (Keras models);
-- ``generation``: classifier score and Frechet distance of generated images
-  (Generation);
+- ``generation``: classifier score, Frechet and kernel distances of generated
+  images (Generation and Generation by denoising); ``generation_intervals``:
+  the three with intervals over the samples; ``memorisation``: nearest training
+  images and a check for a generator that copies them (Generation by
+  denoising);
 - ``compression``: bits of a learned codec's symbols, JPEG sizes with and
   without headers, reading a rate-distortion curve at a given rate
   (Reconstruction);
@@ -38,9 +41,12 @@ from cnn_tutor.metrics.generation import (
     classifier_score,
     frechet_distance,
     generation_scores,
+    kernel_distance,
 )
+from cnn_tutor.metrics.generation_intervals import GenerationReport, ScoreInterval, generation_report
 from cnn_tutor.metrics.image import bits_per_pixel, hole_psnr, masked_psnr, psnr, ssim
 from cnn_tutor.metrics.intervals import Interval, mean_difference, paired_bootstrap
+from cnn_tutor.metrics.memorisation import MemorisationCheck, Neighbours, memorisation_check, nearest_neighbours
 from cnn_tutor.metrics.rate import (
     STANDARD_CODECS,
     CodecResult,
@@ -57,11 +63,15 @@ from cnn_tutor.metrics.rate import (
 __all__ = [
     "CodecResult",
     "DetectionScore",
+    "GenerationReport",
     "GenerationScores",
     "Interval",
     "JpegResult",
+    "MemorisationCheck",
+    "Neighbours",
     "RDCurve",
     "STANDARD_CODECS",
+    "ScoreInterval",
     "accuracy",
     "bd_interval",
     "bd_psnr",
@@ -76,8 +86,12 @@ __all__ = [
     "curve_from_files",
     "evaluate_detections",
     "frechet_distance",
+    "generation_report",
     "generation_scores",
     "hole_psnr",
+    "kernel_distance",
+    "memorisation_check",
+    "nearest_neighbours",
     "jpeg_roundtrip",
     "jpeg_scan_bytes",
     "masked_psnr",

@@ -16,6 +16,9 @@ Builders, one module per family:
   DCGAN (Generation chapter);
 - ``restoration``, ``compression``: denoising, inpainting and
   super-resolution networks, and a compression autoencoder (Reconstruction);
+- ``diffusion``: flow matching and diffusion on a time- and class-conditioned
+  U-Net, their samplers with classifier-free guidance, and the ideal denoiser
+  of a finite training set (Generation by denoising);
 - ``codec``, ``entropy``: a learned image codec with a hyperprior and its
   entropy models, coded to real bytes by :mod:`cnn_tutor.coding`; and
   ``patch_training``: training on random patches degraded on the fly
@@ -47,6 +50,7 @@ from cnn_tutor.models import (
     compression,
     detector,
     detector_targets,
+    diffusion,
     entropy,
     gan,
     layers,
@@ -91,6 +95,7 @@ __all__ = [
     "compression",
     "detector",
     "detector_targets",
+    "diffusion",
     "entropy",
     "fit",
     "gan",
