@@ -43,6 +43,17 @@ def test_the_bibliography_parses():
     assert all("title" in fields and "year" in fields for fields in BIB.values())
 
 
+def test_pybtex_reads_every_entry():
+    """The parser the book build uses (sphinxcontrib-bibtex's pybtex) reads the file, entry for entry.
+
+    An unclosed brace makes the regular expressions above merge two entries silently, while the
+    build stops; this catches it without building the book.
+    """
+    pybtex = pytest.importorskip("pybtex.database")
+    parsed = pybtex.parse_file(str(BOOK / "references.bib"))
+    assert set(parsed.entries) == set(BIB), sorted(set(parsed.entries) ^ set(BIB))
+
+
 @pytest.mark.parametrize("key", sorted(BIB))
 def test_every_entry_has_a_doi_or_an_arxiv_id_or_a_publisher_url(key):
     fields = BIB[key]
