@@ -1,7 +1,7 @@
 """The photographs of the book: which ``skimage.data`` images train, validate and test, and why.
 
 scikit-image ships a few dozen images inside the package; the rest need a
-download (``pooch``), which the book must not rely on.  :data:`PHOTO_SPLIT`
+download (``pooch``), which the book must not rely on.  ``PHOTO_SPLIT``
 fixes, once for every experiment on photographs, which shipped images are
 used and how:
 
@@ -149,7 +149,7 @@ def load_photo(name):
 
 
 def load_photo_split(*, validation_fraction=VALIDATION_FRACTION):
-    """Load the photographs of :data:`PHOTO_SPLIT` as luminance images.
+    """Load the photographs of ``PHOTO_SPLIT`` as luminance images.
 
     Parameters
     ----------

@@ -438,7 +438,7 @@ def bd_interval(anchor, test, *, metric="psnr", headers=True, method="cubic", **
 
     Each resample draws images with replacement, averages both codecs'
     curves over the drawn images (the same draw for both), and computes the
-    delta; see :func:`cnn_tutor.metrics.intervals.paired_bootstrap`.
+    delta; see :func:`cnn_tutor.metrics.paired_bootstrap`.
 
     Parameters
     ----------

@@ -54,13 +54,10 @@ class SinusoidalEmbedding(keras.layers.Layer):
     max_period : float
         The longest period, in units of ``scale * t``.
 
-    Input shape
-    -----------
-    ``(batch,)`` or ``(batch, 1)`` floats.
-
-    Output shape
-    ------------
-    ``(batch, dim)``.
+    Notes
+    -----
+    The input is a batch of times, shape ``(batch,)`` or ``(batch, 1)``;
+    the output has shape ``(batch, dim)``.
 
     Examples
     --------

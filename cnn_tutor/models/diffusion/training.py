@@ -75,6 +75,7 @@ class SampleSnapshots(keras.callbacks.Callback):
         self.images = {}
 
     def on_epoch_end(self, epoch, logs=None):
+        """Draw the snapshot of the samples after this epoch, keyed by the training steps so far."""
         self.images[(epoch + 1) * self.steps_per_epoch] = sample(
             self.model, self.process, self.num_images, labels=self.labels, seed=self.seed, **self.options
         )
