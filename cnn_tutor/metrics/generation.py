@@ -113,6 +113,17 @@ def _check_features(name, features):
     return array
 
 
+def _check_feature_pair(features_a, features_b):
+    """``features_a`` and ``features_b`` as checked ``(n, d)`` arrays with the same ``d``."""
+    a = _check_features("features_a", features_a)
+    b = _check_features("features_b", features_b)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(
+            f"`features_a` and `features_b` must have the same number of features; received {a.shape[1]} and {b.shape[1]}."
+        )
+    return a, b
+
+
 def frechet_distance(features_a, features_b, *, ridge=1e-6):
     """Frechet distance between Gaussians fitted to two sets of feature vectors.
 
@@ -152,12 +163,7 @@ def frechet_distance(features_a, features_b, *, ridge=1e-6):
     """
     import scipy.linalg
 
-    a = _check_features("features_a", features_a)
-    b = _check_features("features_b", features_b)
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(
-            f"`features_a` and `features_b` must have the same number of features; received {a.shape[1]} and {b.shape[1]}."
-        )
+    a, b = _check_feature_pair(features_a, features_b)
     ridge = _validation.check_float("ridge", ridge, minimum=0.0)
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     eye = np.eye(a.shape[1])
@@ -357,12 +363,7 @@ def kernel_distance(features_a, features_b, *, degree=3, coef0=1.0):
     >>> round(kernel_distance(a, a + [3.0, 4.0], degree=1, coef0=0.0), 4)  # 25/2 - 2/6
     12.1667
     """
-    a = _check_features("features_a", features_a)
-    b = _check_features("features_b", features_b)
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(
-            f"`features_a` and `features_b` must have the same number of features; received {a.shape[1]} and {b.shape[1]}."
-        )
+    a, b = _check_feature_pair(features_a, features_b)
     degree = _validation.check_int("degree", degree, minimum=1)
     coef0 = _validation.check_float("coef0", coef0, minimum=0.0)
     kernel = lambda x, y: _polynomial_kernel(x, y, degree, coef0)  # noqa: E731
