@@ -390,6 +390,18 @@ def test_solutions_with_code_are_executed_cells(entry):
     assert not found, f"{{solution}} directives with code (make them gated solution-start/-end cells): {found}"
 
 
+def test_the_diffusion_target_quotes_the_dcgan_fd_the_generation_chapter_printed():
+    # the diffusion chapter cannot afford to train the DCGAN again, so its FD target is the
+    # Generation chapter's printed figure, written into the code: a rerun that moves it fails here
+    printed = re.findall(r"^DCGAN: classifier score [\d.]+, FD ([\d.]+)$",
+                         "\n".join(c.outputs for c in _cells("book/generation")), re.M)
+    quoted = re.findall(r"^DCGAN_FD = ([\d.]+)", "\n".join(c.source for c in _cells("book/diffusion")), re.M)
+    assert len(printed) == 1 and len(quoted) == 1, (printed, quoted)
+    assert float(quoted[0]) == float(printed[0]), (
+        f"book/diffusion.ipynb sets DCGAN_FD = {quoted[0]}, the Generation chapter prints FD {printed[0]}"
+    )
+
+
 def _term_param(row):
     english, terms, label = row
     return pytest.param(english, terms, label, id=english)
