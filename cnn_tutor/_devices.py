@@ -94,6 +94,46 @@ def cpu_model(cpuinfo="/proc/cpuinfo"):
     return platform.processor() or None
 
 
+#: CPU flags (as ``/proc/cpuinfo`` names them) for native bfloat16 arithmetic.
+BFLOAT16_FLAGS = ("amx_bf16", "avx512_bf16")
+
+
+def cpu_flags(cpuinfo="/proc/cpuinfo"):
+    r"""The instruction-set flags ``/proc/cpuinfo`` lists for the first CPU (Linux), as a frozenset.
+
+    Empty where the file is missing or lists none (macOS, Windows).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> info = pathlib.Path(tempfile.mkdtemp()) / "cpuinfo"
+    >>> _ = info.write_text("processor : 0\nflags : fpu avx2 amx_bf16\n\nprocessor : 1\nflags : fpu\n")
+    >>> sorted(cpu_flags(info)), sorted(cpu_flags(info.with_name("missing")))
+    (['amx_bf16', 'avx2', 'fpu'], [])
+    """
+    try:
+        text = pathlib.Path(cpuinfo).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):
+            return frozenset(value.split())
+    return frozenset()
+
+
+def bfloat16_flags(flags=None):
+    """The native-bfloat16 flags among ``flags`` (default: :func:`cpu_flags`), sorted; empty if none.
+
+    Examples
+    --------
+    >>> bfloat16_flags({"avx2", "avx512_bf16", "amx_bf16"}), bfloat16_flags({"avx2"})
+    (('amx_bf16', 'avx512_bf16'), ())
+    """
+    flags = cpu_flags() if flags is None else set(flags)
+    return tuple(sorted(set(BFLOAT16_FLAGS) & flags))
+
+
 def cpu_description():
     """The host CPU as the banner names it: logical CPUs of this process and the CPU model.
 

@@ -38,13 +38,15 @@ import warnings
 import numpy as np
 
 from cnn_tutor import _backend, _devices, _figures, _validation
-from cnn_tutor._devices import device_description, quiet_stderr
+from cnn_tutor._devices import bfloat16_flags, cpu_flags, device_description, quiet_stderr
 from cnn_tutor._figures import CHAPTER_ENV, RECORD_ENV, Figure  # the environment variables: for the benchmark
 
 __all__ = [
     "PROFILES",
     "Figure",
     "Runtime",
+    "bfloat16_flags",
+    "cpu_flags",
     "current_profile",
     "current_seed",
     "device_description",

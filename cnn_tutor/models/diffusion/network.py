@@ -21,7 +21,7 @@ import math
 import keras
 import numpy as np
 
-from cnn_tutor import _validation
+from cnn_tutor import _devices, _validation
 
 __all__ = [
     "FiLM",
@@ -242,14 +242,8 @@ def default_dtype_policy(*, gpu=False, cpu_flags=None):
     """
     if gpu:
         return "mixed_bfloat16"
-    if cpu_flags is None:
-        try:
-            with open("/proc/cpuinfo", encoding="utf-8") as handle:
-                cpu_flags = handle.read()
-        except OSError:
-            cpu_flags = ""
-    flags = set(cpu_flags.split())
-    return "mixed_bfloat16" if flags & {"avx512_bf16", "amx_bf16"} else None
+    flags = None if cpu_flags is None else cpu_flags.split()
+    return "mixed_bfloat16" if _devices.bfloat16_flags(flags) else None
 
 
 def build_denoising_unet(
