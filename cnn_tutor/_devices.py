@@ -79,16 +79,24 @@ def logical_cpus():
         return os.cpu_count()
 
 
-def cpu_model(cpuinfo="/proc/cpuinfo"):
-    """The CPU model named in ``/proc/cpuinfo`` (Linux), else ``platform.processor()``, else ``None``."""
+def _cpuinfo_field(keys, cpuinfo):
+    """The first non-empty value of one of ``keys`` in ``cpuinfo`` (``/proc/cpuinfo``), or ``None``."""
     try:
         text = pathlib.Path(cpuinfo).read_text(encoding="utf-8", errors="replace")
     except OSError:
-        text = ""
+        return None
     for line in text.splitlines():
         key, _, value = line.partition(":")
-        if key.strip() in ("model name", "Model", "cpu model") and value.strip():
-            return " ".join(value.split())
+        if key.strip() in keys and value.strip():
+            return value
+    return None
+
+
+def cpu_model(cpuinfo="/proc/cpuinfo"):
+    """The CPU model named in ``/proc/cpuinfo`` (Linux), else ``platform.processor()``, else ``None``."""
+    value = _cpuinfo_field(("model name", "Model", "cpu model"), cpuinfo)
+    if value is not None:
+        return " ".join(value.split())
     import platform
 
     return platform.processor() or None
@@ -111,15 +119,7 @@ def cpu_flags(cpuinfo="/proc/cpuinfo"):
     >>> sorted(cpu_flags(info)), sorted(cpu_flags(info.with_name("missing")))
     (['amx_bf16', 'avx2', 'fpu'], [])
     """
-    try:
-        text = pathlib.Path(cpuinfo).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return frozenset()
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() in ("flags", "Features"):
-            return frozenset(value.split())
-    return frozenset()
+    return frozenset((_cpuinfo_field(("flags", "Features"), cpuinfo) or "").split())
 
 
 def bfloat16_flags(flags=None):

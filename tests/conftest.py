@@ -87,15 +87,15 @@ def backend():
 _TENSORFLOW_DOCTESTS = ("cnn_tutor.distribute.", "cnn_tutor.models.compiled_step.", "cnn_tutor.cost.profile_flops")
 
 
-# Test modules whose code never runs through Keras: NumPy arithmetic checked against scipy or
-# TensorFlow's own ops (tf.nn, not Keras), the entropy coder, Pillow and scikit-image data,
-# matplotlib figures, the chapters' text and the nbval plugin. A pass on another Keras backend
-# would repeat them operation for operation, so it skips them, saying why.
+# Test modules whose code never runs through Keras or a backend branch (PSNR and SSIM take
+# tf.image on TensorFlow and NumPy elsewhere, interpolation goes through keras.ops, so the modules
+# that use them stay): the entropy coder, Pillow and scikit-image data, matplotlib figures, the
+# chapters' text and the nbval plugin. A pass on another Keras backend would repeat them operation
+# for operation, so it skips them, saying why.
 _BACKEND_INDEPENDENT = {
-    "test_baselines", "test_chapter_text", "test_coding", "test_data_detection", "test_data_patches",
-    "test_data_photos", "test_metrics_compression", "test_metrics_rate", "test_nbval_figures", "test_ops",
-    "test_references", "test_report", "test_viz_arithmetic", "test_viz_generation", "test_viz_images",
-    "test_viz_listing", "test_viz_restoration",
+    "test_chapter_text", "test_coding", "test_data_detection", "test_data_patches", "test_data_photos",
+    "test_nbval_figures", "test_references", "test_report", "test_viz_arithmetic", "test_viz_generation",
+    "test_viz_images", "test_viz_listing", "test_viz_restoration",
 }
 
 
@@ -105,7 +105,9 @@ def pytest_collection_modifyitems(config, items):
     if _backend.use_tensorflow():
         return
     skip = pytest.mark.skip(reason=f"a TensorFlow lesson; this run uses the {_backend.name()!r} backend of Keras")
-    same = pytest.mark.skip(reason="no Keras in this module's code: the TensorFlow pass ran it, and it computes the same here")
+    same = pytest.mark.skip(
+        reason="no Keras or backend branch in this module's code: the TensorFlow pass ran it, and it computes the same here"
+    )
     for item in items:
         if item.name.startswith(_TENSORFLOW_DOCTESTS):
             item.add_marker(skip)
