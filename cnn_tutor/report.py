@@ -39,7 +39,7 @@ import numpy as np
 
 from cnn_tutor import _validation
 
-__all__ = ["METADATA_KEY", "Approx", "approx", "bound", "show", "table"]
+__all__ = ["METADATA_KEY", "Approx", "Relative", "approx", "bound", "relative", "show", "table"]
 
 #: The key of the output metadata that lists the drifting numbers of an output.
 METADATA_KEY = "cnn_tutor"
@@ -98,6 +98,51 @@ def approx(value, tolerance, *, name=None):
     if name is not None and not isinstance(name, str):
         raise TypeError(f"`name` must be a string or None; received {name!r} of type {type(name).__name__}.")
     return Approx(value, tolerance, name)
+
+
+@dataclasses.dataclass(frozen=True)
+class Relative:
+    """A tolerance that scales with each value: ``max(floor, share * |value|)``; make one with :func:`relative`."""
+
+    share: float
+    floor: float = 0.0
+
+    def of(self, value):
+        """The tolerance of ``value``."""
+        return max(self.floor, self.share * abs(float(value)))
+
+
+def relative(share, *, floor=0.0):
+    """A column tolerance for :func:`table` that is a share of each entry (at least ``floor``).
+
+    A column whose entries span orders of magnitude (a Frechet distance of 3.7
+    in one row and 202 in another) drifts in proportion to each entry; one
+    absolute tolerance for the column would be far too loose for the small
+    entries or too tight for the large ones.
+
+    Parameters
+    ----------
+    share : float
+        The tolerance as a share of the entry's absolute value (``>= 0``).
+    floor : float
+        The smallest tolerance (``>= 0``), for entries near 0.
+
+    Returns
+    -------
+    Relative
+
+    Examples
+    --------
+    >>> relative(0.3, floor=0.5).of(3.7), relative(0.3, floor=0.5).of(-202.0)
+    (1.11, 60.6)
+    >>> relative(-0.1)
+    Traceback (most recent call last):
+    ...
+    ValueError: `share` must be >= 0.0; received -0.1.
+    """
+    share = _validation.check_float("share", share, minimum=0.0)
+    floor = _validation.check_float("floor", floor, minimum=0.0)
+    return Relative(share, floor)
 
 
 def bound(value, limit):
@@ -277,10 +322,11 @@ def table(rows, columns, *, fmt=None, tolerance=None):
     fmt : str or dict, optional
         The format of the floats: one format for every float column, or
         ``{column: format}`` for some columns (applied to ints as well).
-    tolerance : float or dict, optional
+    tolerance : float, Relative or dict, optional
         One tolerance for every float column, or ``{column: tolerance}``
-        (ints included; the other columns are exact).  ``None``: every entry
-        is exact.
+        (ints included; the other columns are exact).  A tolerance is a
+        number (absolute) or :func:`relative` (a share of each entry).
+        ``None``: every entry is exact.
 
     Examples
     --------
@@ -290,6 +336,11 @@ def table(rows, columns, *, fmt=None, tolerance=None):
     method         PSNR (dB)  parameters
     denoiser           18.35      93,322
     median filter      15.20           0
+    >>> table([["DCGAN", 3.71], ["VAE", 133.7]], ["method", "FD"], fmt=".1f",
+    ...       tolerance={"FD": relative(0.3)})
+    method     FD
+    DCGAN     3.7
+    VAE     133.7
     >>> table([["a", 1.0]], ["name", "value", "extra"])
     Traceback (most recent call last):
     ...
@@ -318,9 +369,10 @@ def table(rows, columns, *, fmt=None, tolerance=None):
         formats = _per_column("fmt", fmt, columns, kinds)
     else:
         raise TypeError(f"`fmt` must be a format string or a dict {{column: format}}; received {fmt!r}.")
-    if tolerance is not None and not isinstance(tolerance, dict):
+    if tolerance is not None and not isinstance(tolerance, (dict, Relative)):
         tolerance = _validation.check_float("tolerance", tolerance, minimum=0.0)
-    tolerances = [None if value is None else _validation.check_float(f"tolerance[{column!r}]", value, minimum=0.0)
+    tolerances = [value if value is None or isinstance(value, Relative)
+                  else _validation.check_float(f"tolerance[{column!r}]", value, minimum=0.0)
                   for column, value in zip(columns, _per_column("tolerance", tolerance, columns, kinds))]
     for column, kind, tol in zip(columns, kinds, tolerances):
         if tol is not None and kind == "text":
@@ -337,6 +389,8 @@ def table(rows, columns, *, fmt=None, tolerance=None):
                 continue
             if spec is None:
                 spec = ".3f" if kind == "float" else ("," if kind == "int" else "")
+            if isinstance(tol, Relative):
+                tol = tol.of(cell)
             entries.append((format(cell, spec), None if tol is None else Approx(float(cell), tol)))
         cells.append(entries)
     widths = [max([len(column)] + [len(entries[i][0]) for entries in cells]) for i, column in enumerate(columns)]

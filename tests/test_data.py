@@ -55,6 +55,40 @@ def test_bundled_split_is_fixed_and_disjoint(bundled):
     assert not np.array_equal(other.y_test, bundled.y_test)
 
 
+def test_the_validation_split_is_balanced_disjoint_seeded_and_leaves_the_test_digits(bundled):
+    split = data.split_validation(bundled, 500, seed=0)
+    assert split.x_val.shape == (500, 28, 28, 1) and split.train.x_train.shape == (3500, 28, 28, 1)
+    assert np.array_equal(np.bincount(split.y_val), [50] * 10)
+    assert np.array_equal(np.bincount(split.train.y_train), [350] * 10)
+    held_out = {image.tobytes() for image in split.x_val}
+    assert not any(image.tobytes() in held_out for image in split.train.x_train)
+    # together they are the training digits, each once, with its own label
+    together = np.concatenate([split.train.x_train, split.x_val]).reshape(4000, -1)
+    labels = np.concatenate([split.train.y_train, split.y_val])
+    order, original = np.lexsort(together.T), np.lexsort(bundled.x_train.reshape(4000, -1).T)
+    np.testing.assert_array_equal(together[order], bundled.x_train.reshape(4000, -1)[original])
+    np.testing.assert_array_equal(labels[order], bundled.y_train[original])
+    assert split.train.x_test is bundled.x_test and split.train.y_test is bundled.y_test
+    assert "500 training digits held out" in split.train.description
+    np.testing.assert_array_equal(data.split_validation(bundled, 500, seed=0).y_val, split.y_val)
+    assert not np.array_equal(data.split_validation(bundled, 500, seed=1).x_val, split.x_val)
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "message"),
+    [
+        ((None, 10), TypeError, r"`mnist` must be an MNIST split from load_mnist\(\); received NoneType"),
+        (("bundled", 0), ValueError, "`num_validation` must be >= 1; received 0"),
+        (("bundled", 55), ValueError, r"multiple of the number of classes \(10\).*received 55"),
+        (("bundled", 4000), ValueError, "asks for 400 digits of class 0, which has only 400"),
+    ],
+)
+def test_split_validation_errors(bundled, args, error, message):
+    mnist = bundled if args[0] == "bundled" else args[0]
+    with pytest.raises(error, match=message):
+        data.split_validation(mnist, args[1])
+
+
 def test_load_mnist_reports_its_source(capsys):
     data.load_mnist("bundled", test_per_class=50)
     assert capsys.readouterr().out == "MNIST: bundled subset of real MNIST digits, 4,500 train / 500 test images\n"

@@ -74,6 +74,20 @@ def test_digits_per_canvas_and_num_objects(digits):
     assert data.num_objects == sum(counts)
 
 
+def test_each_digit_once_uses_no_digit_twice_and_refuses_to_run_out(digits):
+    images, labels = digits
+    data = detection.make_detection_set(images, labels, num_canvases=5, canvas_size=96, digits_per_canvas=(1, 1),
+                                        seed=3, each_digit_once=True)
+    assert sorted(int(label) for labels_here in data.labels for label in labels_here) == [0, 1, 2, 3, 4]
+    # the default draws with replacement: the same seed repeats digits
+    repeated = detection.make_detection_set(images, labels, num_canvases=5, canvas_size=96, digits_per_canvas=(1, 1),
+                                            seed=3)
+    assert len({int(label) for labels_here in repeated.labels for label in labels_here}) < 5
+    with pytest.raises(ValueError, match="needs more digits than the 5 given"):
+        detection.make_detection_set(images, labels, num_canvases=3, canvas_size=96, digits_per_canvas=(2, 2),
+                                     each_digit_once=True)
+
+
 def test_a_crowded_canvas_gets_fewer_digits_never_overlapping(digits):
     images, labels = digits
     data = detection.make_detection_set(images, labels, num_canvases=3, canvas_size=28, digits_per_canvas=(3, 3), seed=0)

@@ -77,6 +77,22 @@ def test_build_classifier_errors():
         classifier.build_classifier(num_classes=1)
     with pytest.raises(TypeError, match="`dense_units` must be an integer"):
         classifier.build_classifier(dense_units=6.5)
+    with pytest.raises(ValueError, match="`dropout` must be below 1 .*received 1.0"):
+        classifier.build_classifier(dropout=1.0)
+    with pytest.raises(ValueError, match="`dropout` must be >= 0.0"):
+        classifier.build_classifier(dropout=-0.1)
+
+
+def test_dropout_adds_two_layers_and_no_weights_and_acts_only_in_training():
+    plain = classifier.build_classifier(seed=0, compile=False)
+    dropped = classifier.build_classifier(dropout=0.5, seed=0, compile=False)
+    names = [layer.name for layer in dropped.layers]
+    assert names[names.index("flatten") + 1] == "dropout1" and names[names.index("dense") + 1] == "dropout2"
+    assert dropped.count_params() == plain.count_params() == 93_322
+    dropped.set_weights(plain.get_weights())  # the same weights: dropout changes only training
+    images = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
+    np.testing.assert_allclose(dropped(images, training=False), plain(images, training=False), rtol=1e-6)
+    assert not np.allclose(dropped(images, training=True), plain(images, training=False))
 
 
 def test_build_dense_classifier():

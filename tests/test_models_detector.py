@@ -187,3 +187,58 @@ def test_evaluate_detections_counts_hits_and_false_positives():
     assert (located.found, located.false_positives) == (2, 2)
     with pytest.raises(ValueError, match="one entry per image"):
         metrics.evaluate_detections(detections[:1], truth)
+
+
+def _found(boxes, labels, scores):
+    return types.SimpleNamespace(boxes=np.array(boxes, dtype=np.float32).reshape(-1, 4), labels=np.array(labels),
+                                 scores=np.array(scores, dtype=np.float32))
+
+
+def test_average_precision_on_hand_ranked_cases():
+    truth = types.SimpleNamespace(
+        boxes=[np.array([[0, 0, 10, 10], [0, 20, 10, 30]], np.float32), np.array([[0, 0, 10, 10]], np.float32)],
+        labels=[np.array([0, 1]), np.array([0])],
+    )
+    perfect = [_found([[0, 0, 10, 10], [0, 20, 10, 30]], [0, 1], [0.9, 0.8]), _found([[0, 0, 10, 10]], [0], [0.7])]
+    result = metrics.average_precision(perfect, truth, num_classes=2)
+    assert result.mean_ap == 1.0 and result.per_class.tolist() == [1.0, 1.0]
+    assert result.recall.tolist() == pytest.approx([1 / 3, 2 / 3, 1.0]) and result.scores.tolist() == pytest.approx(
+        [0.9, 0.8, 0.7])
+    # class 0: a false positive ranked first (score 0.95, on image 1 but in the wrong place), then the two hits:
+    # precision 0, 1/2, 2/3 at recall 0, 1/2, 1 -> envelope 2/3 everywhere -> AP 2/3; class 1 missed -> AP 0
+    ranked = [_found([[0, 0, 10, 10]], [0], [0.9]), _found([[30, 30, 40, 40], [0, 0, 10, 10]], [0, 0], [0.95, 0.5])]
+    result = metrics.average_precision(ranked, truth, num_classes=2)
+    assert result.per_class == pytest.approx([2 / 3, 0.0]) and result.mean_ap == pytest.approx(1 / 3)
+    # a duplicate of a found object is a miss; a class with no objects is left out of the mean
+    twice = [_found([[0, 0, 10, 10], [0, 0, 10, 10]], [0, 0], [0.9, 0.8]), _found([], [], [])]
+    only_zero = types.SimpleNamespace(boxes=[np.array([[0, 0, 10, 10]], np.float32), np.zeros((0, 4), np.float32)],
+                                      labels=[np.array([0]), np.array([], np.int64)])
+    result = metrics.average_precision(twice, only_zero, num_classes=3)
+    assert result.per_class[0] == 1.0 and np.isnan(result.per_class[1:]).all() and result.mean_ap == 1.0
+    assert result.precision.tolist() == [1.0, 0.5]
+    # the IoU threshold decides: a box shifted by 4 pixels has IoU 6/14
+    shifted = [_found([[0, 4, 10, 14]], [0], [0.9]), _found([], [], [])]
+    assert metrics.average_precision(shifted, only_zero, num_classes=1).mean_ap == 0.0
+    assert metrics.average_precision(shifted, only_zero, iou_threshold=0.4, num_classes=1).mean_ap == 1.0
+
+
+def test_average_precision_agrees_with_evaluate_detections_at_the_end_of_its_curve():
+    rng = np.random.default_rng(0)
+    corners = [rng.integers(0, 40, (3, 2)).astype(np.float32) for _ in range(6)]
+    boxes = [np.concatenate([corner, corner + 12], axis=1) for corner in corners]
+    truth = types.SimpleNamespace(boxes=boxes, labels=[rng.integers(0, 3, 3) for _ in range(6)])
+    found = [_found(b + rng.integers(-2, 3, b.shape), rng.integers(0, 3, 3), rng.random(3)) for b in boxes]
+    curve = metrics.average_precision(found, truth, num_classes=3)
+    counted = metrics.evaluate_detections(found, truth)
+    assert curve.recall[-1] == pytest.approx(counted.recall)
+    assert len(curve.scores) * (1 - curve.precision[-1]) == pytest.approx(counted.false_positives)
+
+
+def test_average_precision_errors():
+    truth = types.SimpleNamespace(boxes=[np.zeros((1, 4), np.float32)], labels=[np.array([12])])
+    with pytest.raises(ValueError, match="labels outside 0..9; received up to 12"):
+        metrics.average_precision([_found([], [], [])], truth)
+    with pytest.raises(ValueError, match="one entry per image"):
+        metrics.average_precision([], truth)
+    with pytest.raises(TypeError, match="must be a list with one Detections per image"):
+        metrics.average_precision("boxes", truth)

@@ -1,5 +1,6 @@
 """Tests of cnn_tutor.models.gan and train_dcgan: shapes, the losses on a hand-computed case, one step, resuming."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -53,6 +54,26 @@ def test_dense_units_zero_drops_the_hidden_layer(dense_units):
     dense = [layer for layer in discriminator.layers if layer.__class__.__name__ == "Dense"]
     assert len(dense) == (2 if dense_units else 1)
     assert sum(layer.__class__.__name__ == "Dropout" for layer in discriminator.layers) == 2
+
+
+def test_the_generator_of_the_ablation_changes_and_the_discriminator_does_not():
+    base = dict(latent_dim=8, generator_filters=4, discriminator_filters=4, dense_units=8, seed=0)
+    chapter = gan.build_dcgan(**base)
+    shallower = gan.build_dcgan(**base, generator_dense_units=0)
+    deeper = gan.build_dcgan(**base, generator_extra_convs=2)
+    assert [layer.name for layer in shallower.generator.layers if layer.name == "hidden"] == []
+    convs = [layer for layer in deeper.generator.layers if layer.name.startswith("conv")]
+    # two 3x3 stride-1 convolutions after each transposed convolution, at its resolution and width
+    assert [(layer.name, layer.kernel_size, layer.strides, layer.filters) for layer in convs] == [
+        ("conv1_1", (3, 3), (1, 1), 8), ("conv1_2", (3, 3), (1, 1), 8),
+        ("conv2_1", (3, 3), (1, 1), 4), ("conv2_2", (3, 3), (1, 1), 4),
+    ]
+    assert deeper.generator.count_params() == chapter.generator.count_params() + 2 * (9 * 8 * 8 + 4 * 8) + 2 * (
+        9 * 4 * 4 + 4 * 4)  # kernels without bias, and four batch-normalisation weights per channel
+    assert deeper.generator.output_shape == (None, 28, 28, 1)
+    for other in (shallower, deeper):  # the same discriminator, with the same initial weights
+        for a, b in zip(other.discriminator.weights, chapter.discriminator.weights):
+            np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
 
 
 def test_losses_on_a_hand_computed_case(digits):
@@ -179,6 +200,10 @@ def test_errors(digits):
         gan.build_generator(dense_units=-1)
     with pytest.raises(TypeError, match="dense_units"):
         gan.build_discriminator(dense_units=1.5)
+    with pytest.raises(ValueError, match=r"`extra_convs` must be >= 0; received -1"):
+        gan.build_generator(extra_convs=-1)
+    with pytest.raises(ValueError, match=r"`dense_units` must be >= 0; received -2"):
+        gan.build_dcgan(generator_dense_units=-2)
     with pytest.raises(ValueError, match=r"`label_smoothing` must be <= 0.5"):
         _tiny_gan(label_smoothing=0.7)
     with pytest.raises(ValueError, match=r"values in \[0.0, 1.0\]"):

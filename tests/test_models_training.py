@@ -90,3 +90,28 @@ def test_fit_errors(regression):
         training.fit(_linear(), x, y[:39], epochs=1)
     with pytest.raises(ValueError, match="`epochs` must be >= 1"):
         training.fit(_linear(), x, y, epochs=0)
+
+
+def test_keep_best_restores_the_weights_of_the_best_scored_epoch(regression):
+    model, (x, y) = _linear(), regression
+    scripted = iter([0.1, 0.5, 0.5, 0.3])  # epoch 2 is best (3 ties it; the earlier epoch wins)
+    after = {}
+
+    def score(m):
+        after[len(after) + 1] = [w.copy() for w in m.get_weights()]
+        return next(scripted)
+
+    keep = training.KeepBest(score)
+    training.fit(model, x, y, epochs=4, batch_size=16, callbacks=[keep])
+    assert keep.scores == {1: 0.1, 2: 0.5, 3: 0.5, 4: 0.3} and keep.best_epoch == 2
+    for restored, kept in zip(model.get_weights(), after[2]):
+        np.testing.assert_array_equal(restored, kept)
+    assert not all(np.array_equal(a, b) for a, b in zip(after[2], after[4]))
+
+
+def test_keep_best_errors(regression):
+    model, (x, y) = _linear(), regression
+    with pytest.raises(TypeError, match="`score` must be callable"):
+        training.KeepBest(0.5)
+    with pytest.raises(ValueError, match=r"`score` returned nan after epoch 1"):
+        training.fit(model, x, y, epochs=1, batch_size=16, callbacks=[training.KeepBest(lambda m: float("nan"))])

@@ -66,3 +66,32 @@ def test_latent_grid_needs_2d_codes():
     model = vae.build_vae(latent_dim=3, seed=0)
     with pytest.raises(ValueError, match="2-D codes"):
         vae.latent_grid(model.decoder)
+
+
+def test_negative_elbo_per_image_agrees_with_the_hand_checked_loss_terms(rng):
+    model = vae.build_vae(latent_dim=2, seed=0)
+    images = (rng.random((5, 28, 28, 1)) > 0.5).astype(np.float32)
+    reconstruction, kl = model.negative_elbo(images, seed=3)
+    assert reconstruction.shape == kl.shape == (5,)
+    # the code the method drew: the encoder's Gaussian with NumPy noise of the seed
+    mean, log_var = (np.asarray(a, np.float64) for a in model.encoder.predict(images, verbose=0))
+    code = mean + np.exp(0.5 * log_var) * np.random.default_rng(3).standard_normal(mean.shape)
+    probabilities = model.decoder.predict(code.astype(np.float32), verbose=0)
+    for i in range(5):
+        outputs = {"probabilities": probabilities[i:i + 1], "mean": mean[i:i + 1].astype(np.float32),
+                   "log_var": log_var[i:i + 1].astype(np.float32)}
+        terms = [float(v) for v in model.loss_terms(images[i:i + 1], outputs)]
+        assert [reconstruction[i], kl[i]] == pytest.approx(terms, rel=1e-4)
+    again, kl_again = model.negative_elbo(images, seed=3)
+    np.testing.assert_array_equal(again, reconstruction)
+    other, kl_other = model.negative_elbo(images, seed=4)
+    np.testing.assert_array_equal(kl_other, kl)  # the KL term does not depend on the draw
+    assert not np.array_equal(other, reconstruction)  # the reconstruction term does
+
+
+def test_negative_elbo_rejects_images_of_another_shape():
+    model = vae.build_vae(latent_dim=2, seed=0)
+    with pytest.raises(ValueError, match=r"`images` must have shape \(n, 28, 28, 1\); received \(2, 14, 14, 1\)"):
+        model.negative_elbo(np.zeros((2, 14, 14, 1), np.float32))
+    with pytest.raises(ValueError, match="images"):
+        model.negative_elbo(np.full((2, 28, 28, 1), 2.0, np.float32))

@@ -73,6 +73,15 @@ def test_one_tolerance_applies_to_every_float_column(kernel):
     assert [n["name"] for n in numbers] == ["a / x", "b / x"]  # the int column stays exact
 
 
+def test_a_relative_tolerance_scales_with_each_entry_and_keeps_its_floor(kernel):
+    report.table([["DCGAN", 3.71], ["VAE", -133.7], ["real", 0.01]], ["method", "FD"], fmt=".1f",
+                 tolerance={"FD": report.relative(0.3, floor=0.5)})
+    _, numbers = _numbers(kernel)
+    assert [n["tolerance"] for n in numbers] == pytest.approx([1.113, 40.11, 0.5])
+    report.table([["a", 10.0, 2.0]], ["name", "x", "y"], tolerance=report.relative(0.1))
+    assert [n["tolerance"] for n in _numbers(kernel[1:])[1]] == pytest.approx([1.0, 0.2])
+
+
 def test_bound():
     assert report.bound(-4.4e-16, 1e-12) == "< 1e-12"
     assert report.bound(2e-12, 1e-12) == "2e-12 (not < 1e-12)"
@@ -85,6 +94,10 @@ def test_bound():
         (lambda: report.approx("0.9", 0.1), TypeError, "`value` must be a real number; received '0.9'"),
         (lambda: report.approx(0.9, float("nan")), ValueError, "`tolerance` must be finite; received nan"),
         (lambda: report.approx(0.9, 0.1, name=3), TypeError, "`name` must be a string or None; received 3"),
+        (lambda: report.relative(-0.1), ValueError, "`share` must be >= 0.0; received -0.1"),
+        (lambda: report.relative(0.1, floor=-1), ValueError, "`floor` must be >= 0.0; received -1"),
+        (lambda: report.table([["a", "x"]], ["n", "t"], tolerance={"t": report.relative(0.1)}), ValueError,
+         "names the column 't', which holds text"),
         (lambda: f"{report.approx(0.9, 0.1):.2f}", TypeError, "cannot go into an f-string"),
         (lambda: report.show(3), TypeError, "`template` must be a str.format template; received 3"),
         (lambda: report.show("{x:d}", x=report.approx(0.5, 0.1)), ValueError, r"`template` field \{x:d\} does not apply"),

@@ -75,6 +75,31 @@ def test_plot_confusion_matrix():
         viz_models.plot_confusion_matrix(-np.eye(2))
 
 
+def test_plot_learning_curves_draws_training_and_validation_per_run():
+    history = {"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.9], "accuracy": [0.5, 0.7, 0.9],
+               "val_accuracy": [0.4, 0.6, 0.7]}
+    fig = _render(viz_models.plot_learning_curves({"a": history, "b": history}))
+    loss_ax, accuracy_ax = fig.axes
+    assert len(loss_ax.lines) == 4 and loss_ax.get_xlabel() == "epoch"
+    np.testing.assert_array_equal(loss_ax.lines[1].get_ydata(), [1.1, 0.8, 0.9])  # a, validation
+    np.testing.assert_array_equal(accuracy_ax.lines[0].get_xdata(), [1, 2, 3])
+    with pytest.raises(ValueError, match="must have 'val_loss'"):
+        viz_models.plot_learning_curves({"a": {"loss": [1.0]}}, metrics=("loss",))
+    with pytest.raises(TypeError, match="non-empty dict"):
+        viz_models.plot_learning_curves({})
+
+
+def test_plot_precision_recall_draws_each_curve_with_its_ap():
+    curve = types.SimpleNamespace(precision=np.array([1.0, 0.5, 0.667]), recall=np.array([0.5, 0.5, 1.0]),
+                                  mean_ap=0.8333)
+    fig = _render(viz_models.plot_precision_recall({"test": curve}))
+    (line,) = fig.axes[0].lines
+    np.testing.assert_array_equal(line.get_xdata(), [0.5, 0.5, 1.0])
+    assert fig.axes[0].get_legend().get_texts()[0].get_text() == "test (mAP 0.833)"
+    with pytest.raises(TypeError, match="must be a PrecisionRecall"):
+        viz_models.plot_precision_recall({"x": 1})
+
+
 def test_show_detections_draws_truth_and_predictions():
     images = np.zeros((3, 32, 32, 1), dtype=np.float32)
     truth = ([np.array([[2, 2, 20, 12]], dtype=np.float32)] * 3, [np.array([4])] * 3)

@@ -8,7 +8,8 @@
   ``keras.utils.PyDataset`` on other backends), imported on first use,
   since they import Keras;
 - ``detection``: synthetic detection canvases of real digits with boxes;
-- ``patches``: training patches from natural images and a held-out image.
+- ``patches``: training patches from natural images and a held-out image;
+- ``splits``: a class-balanced validation split of the training digits.
 
 Every function returns images in the book's convention: float32
 ``(batch, height, width, channels)`` in [0, 1].
@@ -20,6 +21,7 @@ from cnn_tutor.data.images import NATURAL_IMAGES, load_image, load_images
 from cnn_tutor.data.mnist import IDX_FILES, MNIST, MNIST_DIR_ENV, SOURCES, MnistUnavailableError, load_mnist, read_idx
 from cnn_tutor.data.patches import PatchSplit, extract_patches, make_patch_split
 from cnn_tutor.data.photos import PHOTO_SPLIT, PhotoSplit, describe_split, load_photo, load_photo_split, luma
+from cnn_tutor.data.splits import ValidationSplit, split_validation
 
 # The pipelines import Keras (and so the backend); the rest of the package's data is NumPy.
 _LAZY = {"ArrayDataset": "pipelines", "make_dataset": "pipelines", "make_mnist_datasets": "pipelines"}
@@ -36,6 +38,7 @@ __all__ = [
     "PatchSplit",
     "PhotoSplit",
     "SOURCES",
+    "ValidationSplit",
     "add_gaussian_noise",
     "add_salt_pepper_noise",
     "describe_split",
@@ -54,6 +57,7 @@ __all__ = [
     "make_patch_split",
     "mask_random_boxes",
     "read_idx",
+    "split_validation",
 ]
 
 

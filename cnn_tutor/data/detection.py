@@ -103,6 +103,7 @@ def make_detection_set(
     num_classes=10,
     seed=0,
     max_tries=200,
+    each_digit_once=False,
 ):
     """Scatter real digits on black canvases and record their boxes and classes.
 
@@ -136,6 +137,11 @@ def make_detection_set(
         Seed of every random choice.
     max_tries : int
         Positions tried per digit before it is left out.
+    each_digit_once : bool
+        Draw the digits without replacement, in a seeded random order, so
+        that no digit appears twice in the set (a test set whose canvases
+        hold each test digit at most once).  The canvases must then ask for
+        no more digits than there are.
 
     Returns
     -------
@@ -146,7 +152,8 @@ def make_detection_set(
     ------
     ValueError
         If the canvas is smaller than a digit, the labels are out of range or
-        do not match the digits, or ``digits_per_canvas`` is not a valid range.
+        do not match the digits, ``digits_per_canvas`` is not a valid range,
+        or ``each_digit_once`` runs out of digits.
 
     Examples
     --------
@@ -178,7 +185,10 @@ def make_detection_set(
     high = _validation.check_int("digits_per_canvas[1]", digits_per_canvas[1], minimum=low)
     gap = _validation.check_int("gap", gap, minimum=0)
     max_tries = _validation.check_int("max_tries", max_tries, minimum=1)
+    each_digit_once = _validation.check_bool("each_digit_once", each_digit_once)
     rng = _validation.as_rng("seed", seed)
+    order = rng.permutation(len(digits)) if each_digit_once else None
+    used = 0
 
     boxes_in_frame = np.stack([ink_box(digit, ink_threshold=ink_threshold) for digit in digits])
     images = np.zeros((num_canvases, canvas_size, canvas_size, 1), dtype=np.float32)
@@ -187,7 +197,16 @@ def make_detection_set(
         count = int(rng.integers(low, high + 1))
         boxes, classes = [], []
         for _ in range(count):
-            pick = int(rng.integers(len(digits)))
+            if order is None:
+                pick = int(rng.integers(len(digits)))
+            else:
+                if used == len(digits):
+                    raise ValueError(
+                        f"`each_digit_once` needs more digits than the {len(digits)} given: canvas {canvas_index} "
+                        f"of {num_canvases} asks for more; use fewer canvases or digits per canvas."
+                    )
+                pick = int(order[used])
+                used += 1
             for _ in range(max_tries):
                 top = int(rng.integers(canvas_size - height + 1))
                 left = int(rng.integers(canvas_size - width + 1))

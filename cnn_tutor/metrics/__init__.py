@@ -6,7 +6,7 @@
 - ``classification``: accuracy of a classifier and the confusion matrix
   (Keras models, Generation, FAQ, Future directions);
 - ``detection``: box overlap, non-maximum suppression, recall and false
-  positives of a detector (Keras models);
+  positives of a detector, average precision (Keras models);
 - ``generation``: classifier score, Frechet and kernel distances of generated
   images (Generation and Generation by denoising); ``generation_intervals``:
   the three with intervals over the samples; ``memorisation``: nearest training
@@ -34,7 +34,14 @@ from cnn_tutor.metrics.compression import (
     psnr_at_rate,
     symbol_probabilities,
 )
-from cnn_tutor.metrics.detection import DetectionScore, box_iou, evaluate_detections, non_max_suppression
+from cnn_tutor.metrics.detection import (
+    DetectionScore,
+    PrecisionRecall,
+    average_precision,
+    box_iou,
+    evaluate_detections,
+    non_max_suppression,
+)
 from cnn_tutor.metrics.generation import (
     GenerationScores,
     classifier_features,
@@ -69,10 +76,12 @@ __all__ = [
     "JpegResult",
     "MemorisationCheck",
     "Neighbours",
+    "PrecisionRecall",
     "RDCurve",
     "STANDARD_CODECS",
     "ScoreInterval",
     "accuracy",
+    "average_precision",
     "bd_interval",
     "bd_psnr",
     "bd_rate",
@@ -89,13 +98,13 @@ __all__ = [
     "generation_report",
     "generation_scores",
     "hole_psnr",
-    "kernel_distance",
-    "memorisation_check",
-    "nearest_neighbours",
     "jpeg_roundtrip",
     "jpeg_scan_bytes",
+    "kernel_distance",
     "masked_psnr",
     "mean_difference",
+    "memorisation_check",
+    "nearest_neighbours",
     "non_max_suppression",
     "paired_bootstrap",
     "payload_bytes",

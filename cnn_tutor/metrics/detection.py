@@ -3,7 +3,9 @@
 - :func:`box_iou`: intersection over union of every pair of boxes;
 - :func:`non_max_suppression`: keep the best of overlapping boxes;
 - :func:`evaluate_detections`: match detections to the ground truth and
-  count what was found (:class:`DetectionScore`).
+  count what was found (:class:`DetectionScore`);
+- :func:`average_precision`: the precision-recall curve over all score
+  thresholds and its area, per class and averaged (:class:`PrecisionRecall`).
 
 Boxes are ``(top, left, bottom, right)`` in pixels with ``bottom`` and
 ``right`` exclusive, as in :mod:`cnn_tutor.data.detection`.  NumPy only.
@@ -17,7 +19,7 @@ import numpy as np
 
 from cnn_tutor import _validation
 
-__all__ = ["DetectionScore", "box_iou", "evaluate_detections", "non_max_suppression"]
+__all__ = ["DetectionScore", "PrecisionRecall", "average_precision", "box_iou", "evaluate_detections", "non_max_suppression"]
 
 
 def box_iou(boxes_a, boxes_b):
@@ -119,6 +121,29 @@ class DetectionScore(typing.NamedTuple):
     images: int
 
 
+def _check_detections(detections, dataset):
+    if isinstance(detections, (str, bytes)) or not isinstance(detections, (list, tuple)):
+        raise TypeError(
+            f"`detections` must be a list with one Detections per image; received {detections!r} of type "
+            f"{type(detections).__name__}."
+        )
+    for index, found_here in enumerate(detections):
+        if not all(hasattr(found_here, key) for key in ("boxes", "labels", "scores")):
+            raise TypeError(
+                f"`detections[{index}]` must have `boxes`, `labels` and `scores` (a Detections); received "
+                f"{found_here!r} of type {type(found_here).__name__}."
+            )
+    if not all(hasattr(dataset, key) for key in ("boxes", "labels")):
+        raise TypeError(
+            f"`dataset` must have `boxes` and `labels` (a DetectionSet); received {dataset!r} of type "
+            f"{type(dataset).__name__}."
+        )
+    if len(detections) != len(dataset.boxes):
+        raise ValueError(
+            f"`detections` must have one entry per image ({len(dataset.boxes)}); received {len(detections)}."
+        )
+
+
 def evaluate_detections(detections, dataset, *, iou_threshold=0.5, match_class=True):
     """Match detections to the ground truth and count hits and false positives.
 
@@ -152,27 +177,8 @@ def evaluate_detections(detections, dataset, *, iou_threshold=0.5, match_class=T
     >>> evaluate_detections(found, truth).recall, evaluate_detections(found, truth, match_class=False).recall
     (0.0, 1.0)
     """
-    if isinstance(detections, (str, bytes)) or not isinstance(detections, (list, tuple)):
-        raise TypeError(
-            f"`detections` must be a list with one Detections per image; received {detections!r} of type "
-            f"{type(detections).__name__}."
-        )
-    for index, found_here in enumerate(detections):
-        if not all(hasattr(found_here, key) for key in ("boxes", "labels", "scores")):
-            raise TypeError(
-                f"`detections[{index}]` must have `boxes`, `labels` and `scores` (a Detections); received "
-                f"{found_here!r} of type {type(found_here).__name__}."
-            )
-    if not all(hasattr(dataset, key) for key in ("boxes", "labels")):
-        raise TypeError(
-            f"`dataset` must have `boxes` and `labels` (a DetectionSet); received {dataset!r} of type "
-            f"{type(dataset).__name__}."
-        )
+    _check_detections(detections, dataset)
     match_class = _validation.check_bool("match_class", match_class)
-    if len(detections) != len(dataset.boxes):
-        raise ValueError(
-            f"`detections` must have one entry per image ({len(dataset.boxes)}); received {len(detections)}."
-        )
     iou_threshold = _validation.check_float("iou_threshold", iou_threshold, minimum=0.0, maximum=1.0)
     found = false_positives = total = 0
     for found_here, truth_boxes, truth_labels in zip(detections, dataset.boxes, dataset.labels):
@@ -199,4 +205,116 @@ def evaluate_detections(detections, dataset, *, iou_threshold=0.5, match_class=T
         total=total,
         false_positives=false_positives,
         images=images,
+    )
+
+
+class PrecisionRecall(typing.NamedTuple):
+    """What :func:`average_precision` returns."""
+
+    #: The mean over the classes that have objects of their average precision (mAP).
+    mean_ap: float
+    #: The average precision of each class, ``(num_classes,)`` (NaN for a class without objects).
+    per_class: np.ndarray
+    #: The curve of all classes together: precision and recall after each detection, by
+    #: decreasing score, and that detection's score.
+    precision: np.ndarray
+    recall: np.ndarray
+    scores: np.ndarray
+
+
+def _area(hits, num_objects):
+    """All-point average precision of a ranked list of hits (1) and misses (0)."""
+    if num_objects == 0:
+        return float("nan"), np.zeros(0), np.zeros(0)
+    true_positives = np.cumsum(hits)
+    precision = true_positives / np.arange(1, len(hits) + 1)
+    recall = true_positives / num_objects
+    # the precision envelope: the best precision at this recall or beyond
+    envelope = np.maximum.accumulate(precision[::-1])[::-1] if len(hits) else precision
+    steps = np.diff(np.concatenate([[0.0], recall]))
+    return float(np.sum(steps * envelope)), precision, recall
+
+
+def average_precision(detections, dataset, *, iou_threshold=0.5, num_classes=10):
+    """Average precision at one IoU: the area under the precision-recall curve, per class and averaged.
+
+    All detections of a class, from every image, are ranked by score.  Going
+    down the ranking, a detection is a hit when it overlaps a not yet found
+    object of its class on its image with ``IoU >= iou_threshold`` (the
+    best-overlapping such object is then found), and a miss otherwise.
+    After each detection the precision is the share of hits so far and the
+    recall the share of the class's objects found so far.  The average
+    precision is the area under that curve with the precision replaced by
+    its best value at that recall or beyond (the all-point interpolation of
+    PASCAL VOC since 2010); objects never detected keep the recall below 1.
+    Unlike one recall and one false-positive count, it scores the detector
+    over every score threshold, so no threshold has to be chosen first.
+
+    Parameters
+    ----------
+    detections : list of Detections
+        One per image, with ``boxes``, ``labels`` and ``scores`` (decode
+        them with a low score threshold so that the curve reaches far).
+    dataset : DetectionSet
+        The ground truth.
+    iou_threshold : float
+        The usual 0.5.
+    num_classes : int
+        Classes are ``0 .. num_classes - 1``.
+
+    Returns
+    -------
+    PrecisionRecall
+
+    Examples
+    --------
+    Two objects of class 0; three detections: a hit, a miss (it overlaps
+    nothing), then the second hit.  Precision 1, 1/2, 2/3 at recall 1/2,
+    1/2, 1: the envelope gives 1 on the first half and 2/3 on the second.
+
+    >>> import types
+    >>> truth = types.SimpleNamespace(boxes=[np.array([[0, 0, 10, 10], [20, 20, 30, 30]])],
+    ...                               labels=[np.array([0, 0])])
+    >>> found = [types.SimpleNamespace(boxes=np.array([[0, 0, 10, 10], [40, 40, 50, 50], [20, 20, 30, 31]]),
+    ...                                labels=np.array([0, 0, 0]), scores=np.array([0.9, 0.8, 0.7]))]
+    >>> result = average_precision(found, truth, num_classes=1)
+    >>> round(result.mean_ap, 4), result.precision.round(3).tolist()
+    (0.8333, [1.0, 0.5, 0.667])
+    """
+    _check_detections(detections, dataset)
+    iou_threshold = _validation.check_float("iou_threshold", iou_threshold, minimum=0.0, maximum=1.0)
+    num_classes = _validation.check_int("num_classes", num_classes, minimum=1)
+    # every detection as (score, image, index), judged in the order of its score
+    entries = [(float(score), image, index) for image, found_here in enumerate(detections)
+               for index, score in enumerate(np.asarray(found_here.scores).reshape(-1))]
+    entries.sort(key=lambda entry: -entry[0])
+    ious = [box_iou(np.asarray(found_here.boxes).reshape(-1, 4), np.asarray(truth).reshape(-1, 4))
+            for found_here, truth in zip(detections, dataset.boxes)]
+    truth_labels = [np.asarray(labels).reshape(-1) for labels in dataset.labels]
+    matched = [np.zeros(len(labels), dtype=bool) for labels in truth_labels]
+    hits, classes, scores = [], [], []
+    for score, image, index in entries:
+        label = int(np.asarray(detections[image].labels).reshape(-1)[index])
+        overlap = np.where(~matched[image] & (truth_labels[image] == label), ious[image][index], -1.0)
+        best = int(np.argmax(overlap)) if len(overlap) else -1
+        hit = best >= 0 and overlap[best] >= iou_threshold
+        if hit:
+            matched[image][best] = True
+        hits.append(float(hit))
+        classes.append(label)
+        scores.append(score)
+    hits, classes = np.array(hits), np.array(classes, dtype=np.int64)
+    counts = np.bincount(np.concatenate(truth_labels).astype(np.int64), minlength=num_classes) if truth_labels \
+        else np.zeros(num_classes, np.int64)
+    if len(counts) > num_classes:
+        raise ValueError(f"`dataset` has labels outside 0..{num_classes - 1}; received up to {len(counts) - 1}.")
+    per_class = np.array([_area(hits[classes == c], counts[c])[0] for c in range(num_classes)])
+    _, precision, recall = _area(hits, int(counts.sum()))
+    present = counts > 0
+    return PrecisionRecall(
+        mean_ap=float(np.mean(per_class[present])) if present.any() else float("nan"),
+        per_class=per_class,
+        precision=precision,
+        recall=recall,
+        scores=np.array(scores),
     )

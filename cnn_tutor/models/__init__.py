@@ -30,7 +30,8 @@ Builders, one module per family:
 Training and storage:
 
 - ``training``: the one ``fit`` path and the helpers that prepare each
-  family's data for it; ``checkpoints``: checkpoints that resume a training;
+  family's data for it; ``callbacks``: epoch timer, sample grid, best epoch on
+  a validation score; ``checkpoints``: checkpoints that resume a training;
   ``compiled_step``: one training step as a ``tf.function`` with and without
   XLA (a TensorFlow lesson);
 - ``cache``: the trained classifier in a ``.keras`` file outside the

@@ -1,4 +1,4 @@
-"""Checkpoints that resume a training exactly: weights, optimizer state, random state and epoch.
+"""Checkpoints that resume a training: weights, optimizer state, random state and epoch.
 
 A long training (the DCGAN, the full profile) should survive an interrupted
 kernel.  :class:`ResumableCheckpoint` saves, after every epoch, every variable
@@ -8,6 +8,12 @@ statistics and the state of its random seed generators) and of its optimizer
 one NumPy ``.npz`` file; :func:`restore_checkpoint` assigns them back to a
 freshly built model of the same architecture and returns the epoch, which
 ``fit`` then takes as ``initial_epoch``.
+
+What a checkpoint does not hold is the order of the data: the resumed
+``fit`` builds a new pipeline, whose shuffle starts again from the order of
+the first epoch.  A resumed training therefore continues from the same
+weights and optimizer state, but it is not bit for bit the training that an
+uninterrupted run would have done.
 
 Variables are read and assigned through Keras (``keras.ops.convert_to_numpy``,
 ``Variable.assign``), so this works on every backend; the files are written

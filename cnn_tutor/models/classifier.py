@@ -51,6 +51,7 @@ def build_classifier(
     pool_size=2,
     dense_units=64,
     activation="relu",
+    dropout=0.0,
     optimizer="adam",
     compile=True,
     seed=None,
@@ -83,6 +84,9 @@ def build_classifier(
         Units of the hidden dense layer.
     activation : str
         Activation of the hidden layers.
+    dropout : float
+        Rate of a ``Dropout`` layer after ``Flatten`` and after the hidden
+        dense layer, in [0, 1) (0: none, as in the article).
     optimizer : str or keras.optimizers.Optimizer
         Passed to ``compile`` (the article uses ``"adam"``).
     compile : bool
@@ -126,6 +130,9 @@ def build_classifier(
     _validation.check_choice("padding", padding, ("valid", "same"))
     pool_size = _validation.check_int("pool_size", pool_size, minimum=1)
     dense_units = _validation.check_int("dense_units", dense_units, minimum=1)
+    dropout = _validation.check_float("dropout", dropout, minimum=0.0)
+    if dropout >= 1:
+        raise ValueError(f"`dropout` must be below 1 (the share of units dropped); received {dropout}.")
     seed_weights(seed)
 
     # Check the spatial sizes before Keras does, to say what to change.
@@ -152,7 +159,11 @@ def build_classifier(
         if index < len(filters) - 1:
             x = keras.layers.MaxPooling2D(pool_size, name=f"pool{index + 1}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout1")(x)
     x = keras.layers.Dense(dense_units, activation=activation, name="dense")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout2")(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
     model = keras.Model(inputs, outputs, name=name)
     if compile:

@@ -64,7 +64,8 @@ def build_compression_autoencoder(
     direction) and a 3x3 convolution to ``latent_channels`` maps, squashed by
     ``(levels - 1) / 2 * tanh`` and rounded: each latent number becomes one of
     ``levels`` integers.  The decoder mirrors the encoder with transposed
-    convolutions and ends with a sigmoid.
+    convolutions and ends with a linear 3x3 convolution (outputs are clipped
+    to [0, 1] where images are made from them).
 
     The rate is set by the size of the bottleneck (``latent_channels``) and by
     ``levels``: at most ``log2(levels)`` bits per latent number, usually fewer

@@ -69,7 +69,14 @@ def from_tanh_range(images):
 
 
 def build_generator(
-    latent_dim=64, image_shape=(28, 28, 1), *, base_filters=32, dense_units=256, seed=None, name="generator"
+    latent_dim=64,
+    image_shape=(28, 28, 1),
+    *,
+    base_filters=32,
+    dense_units=256,
+    extra_convs=0,
+    seed=None,
+    name="generator",
 ):
     """The DCGAN generator: noise ``(batch, latent_dim)`` -> images in [-1, 1].
 
@@ -93,6 +100,10 @@ def build_generator(
         as many, the first feature map four times as many).
     dense_units : int
         Units of the hidden dense layer after the noise (0 for none).
+    extra_convs : int
+        Extra 3x3 stride-1 convolutions (each with batch normalisation and
+        ReLU) after each transposed convolution, at its resolution: a deeper
+        generator for the "more layers" ablation (0: the DCGAN of the chapter).
     seed : int, optional
         Seed of the initial weights (``None``: the runtime's seed).
     name : str
@@ -106,11 +117,15 @@ def build_generator(
     --------
     >>> build_generator(latent_dim=8, base_filters=4, dense_units=16).output_shape
     (None, 28, 28, 1)
+    >>> deeper = build_generator(latent_dim=8, base_filters=4, dense_units=0, extra_convs=1)
+    >>> [layer.name for layer in deeper.layers if layer.name.startswith("conv")]
+    ['conv1_1', 'conv2_1']
     """
     latent_dim = _validation.check_int("latent_dim", latent_dim, minimum=1)
     height, width, channels = _validation.check_shape3("image_shape", image_shape, divisible_by=4)
     base_filters = _validation.check_int("base_filters", base_filters, minimum=1)
     dense_units = _validation.check_int("dense_units", dense_units, minimum=0)
+    extra_convs = _validation.check_int("extra_convs", extra_convs, minimum=0)
     seed_weights(seed)
     inputs = keras.Input(shape=(latent_dim,), name="noise")
     x = inputs
@@ -126,6 +141,10 @@ def build_generator(
         x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, name=f"up{i}")(x)
         x = keras.layers.BatchNormalization(name=f"bn{i}")(x)
         x = keras.layers.ReLU(name=f"relu{i}")(x)
+        for j in range(1, extra_convs + 1):
+            x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}_{j}")(x)
+            x = keras.layers.BatchNormalization(name=f"bn{i}_{j}")(x)
+            x = keras.layers.ReLU(name=f"relu{i}_{j}")(x)
     outputs = keras.layers.Conv2D(channels, 4, padding="same", activation="tanh", name="to_image")(x)
     return keras.Model(inputs, outputs, name=name)
 
@@ -366,6 +385,8 @@ def build_dcgan(
     generator_filters=32,
     discriminator_filters=64,
     dense_units=256,
+    generator_dense_units=None,
+    generator_extra_convs=0,
     dropout=0.0,
     learning_rate=2e-4,
     discriminator_learning_rate=None,
@@ -386,6 +407,11 @@ def build_dcgan(
     dense_units : int
         ``dense_units`` of both :func:`build_generator` and
         :func:`build_discriminator`.
+    generator_dense_units : int, optional
+        The generator's own ``dense_units`` (default: ``dense_units``), to
+        change the generator and keep the discriminator.
+    generator_extra_convs : int
+        ``extra_convs`` of :func:`build_generator`.
     dropout : float
         Dropout of the discriminator.
     learning_rate, beta_1 : float
@@ -418,8 +444,15 @@ def build_dcgan(
     discriminator_learning_rate = _validation.check_float("discriminator_learning_rate", discriminator_learning_rate,
                                                           minimum=0.0)
     beta_1 = _validation.check_float("beta_1", beta_1, minimum=0.0, maximum=1.0)
+    if generator_dense_units is None:
+        generator_dense_units = dense_units
     generator = build_generator(
-        latent_dim, image_shape, base_filters=generator_filters, dense_units=dense_units, seed=seed
+        latent_dim,
+        image_shape,
+        base_filters=generator_filters,
+        dense_units=generator_dense_units,
+        extra_convs=generator_extra_convs,
+        seed=seed,
     )
     discriminator = build_discriminator(
         image_shape, base_filters=discriminator_filters, dense_units=dense_units, dropout=dropout, seed=seed + 1

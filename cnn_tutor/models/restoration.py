@@ -127,7 +127,8 @@ def build_unet(
     2x2 max pooling and doubles the filters, the decoder upsamples with a
     transposed convolution and concatenates the encoder's features of the
     same size (the skip connection) before its two convolutions.  The output
-    is a sigmoid, so images stay in [0, 1].
+    is a linear 1x1 convolution (no sigmoid, whose flat tails can stall the
+    training); :func:`restore` clips the images to [0, 1].
 
     A skip at full resolution hands the decoder the noisy input itself: with
     a mean-squared-error loss and little training the network may copy it

@@ -17,24 +17,25 @@ The family helpers prepare their data and call it:
 - :func:`train_dcgan`: real images for a DCGAN, with a fixed-noise sample grid
   per epoch and checkpoints that resume (:mod:`cnn_tutor.models.checkpoints`).
 
+The callbacks it uses and offers (:class:`EpochTimer`, :class:`SampleGrid`,
+:class:`KeepBest`) live in :mod:`cnn_tutor.models.callbacks`.
+
 Used by the Keras models, Generation, Reconstruction, FAQ and Future
 directions chapters.
 """
 
-import pathlib
 import types
 import typing
 
 import keras
 import numpy as np
 
-from cnn_tutor import _validation, runtime, timing
+from cnn_tutor import _validation, runtime
 from cnn_tutor.data import pipelines
-from cnn_tutor.models import checkpoints, detector, detector_targets, gan as gan_module
+from cnn_tutor.models import checkpoints, detector, detector_targets
+from cnn_tutor.models.callbacks import EpochTimer, KeepBest, SampleGrid  # noqa: F401 (KeepBest: training.KeepBest)
 
 __all__ = [
-    "EpochTimer",
-    "SampleGrid",
     "TrainingRun",
     "fit",
     "train_classifier",
@@ -62,54 +63,6 @@ class TrainingRun(typing.NamedTuple):
     def final_epoch(self):
         """The epoch the model has reached (``initial_epoch`` plus the epochs run by this call)."""
         return self.initial_epoch + len(self.epoch_seconds)
-
-
-class EpochTimer(keras.callbacks.Callback):
-    """Wall-clock seconds of every epoch (:class:`cnn_tutor.timing.Timer`), in ``seconds``."""
-
-    def __init__(self):
-        super().__init__()
-        self.seconds = []
-        self._timer = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        """Start the epoch's clock."""
-        self._timer = timing.Timer().__enter__()
-
-    def on_epoch_end(self, epoch, logs=None):
-        """Stop it and keep the epoch's seconds."""
-        self._timer.__exit__(None, None, None)
-        self.seconds.append(self._timer.seconds)
-
-
-class SampleGrid(keras.callbacks.Callback):
-    """The generator's images for a fixed noise batch after every epoch, in ``grids`` (``epoch -> images``).
-
-    The same noise every epoch shows how one set of samples evolves.  With a
-    ``directory`` the grids are also written there as ``epoch_XXXX.npy``.
-
-    Parameters
-    ----------
-    noise : array_like
-        ``(k, latent_dim)`` noise.
-    directory : str or pathlib.Path, optional
-        Where to save each grid.
-    """
-
-    def __init__(self, noise, directory=None):
-        super().__init__()
-        self.noise = _validation.as_float_array("noise", noise).astype(np.float32)
-        _validation.check_ndim("noise", self.noise, 2, "(samples, latent_dim)")
-        self.directory = None if directory is None else pathlib.Path(directory)
-        self.grids = {}
-
-    def on_epoch_end(self, epoch, logs=None):
-        """Decode the fixed noise with the generator (inference mode) and keep the images."""
-        images = gan_module.from_tanh_range(keras.ops.convert_to_numpy(self.model.generator(self.noise, training=False)))
-        self.grids[epoch + 1] = images.astype(np.float32)
-        if self.directory is not None:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            np.save(self.directory / f"epoch_{epoch + 1:04d}.npy", self.grids[epoch + 1])
 
 
 def _split(x, y, fraction, seed):
@@ -434,7 +387,8 @@ def train_dcgan(gan, images, *, epochs, batch_size=64, seed=None, checkpoint_dir
     checkpoint_dir : str or pathlib.Path, optional
         Where to keep checkpoints (outside the repository).  If it holds a
         checkpoint, training resumes from it: weights, optimizer state, noise
-        generator and epoch (:mod:`cnn_tutor.models.checkpoints`).
+        generator and epoch (:mod:`cnn_tutor.models.checkpoints`); the shuffle of the
+        data starts again from the first epoch's order.
     grid_noise : array_like, optional
         ``(k, latent_dim)`` noise for the per-epoch sample grid.
     callbacks : sequence of keras.callbacks.Callback

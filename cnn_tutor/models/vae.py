@@ -111,6 +111,50 @@ class VAE(keras.Model):
         z = rng.standard_normal((num_images, self.latent_dim)).astype(np.float32)
         return np.asarray(self.decoder.predict(z, batch_size=256, verbose=0))
 
+    def negative_elbo(self, images, *, seed=None, batch_size=500):
+        """The two terms of the negative ELBO of each image, in nats: a held-out score of the model.
+
+        The same terms as :meth:`loss_terms`, per image instead of a batch
+        mean, with the code drawn from ``q(z | x)`` (one draw per image,
+        NumPy noise of ``seed``), as the ELBO has it.  (Keras's ``evaluate``
+        would decode the mean code instead, which is not the ELBO.)
+
+        Parameters
+        ----------
+        images : array_like
+            Images ``(n, height, width, channels)`` in [0, 1].
+        seed : int, optional
+            Seed of the code's noise (``None``: the runtime's seed).
+        batch_size : int
+            Images per forward pass.
+
+        Returns
+        -------
+        (numpy.ndarray, numpy.ndarray)
+            The reconstruction term and the KL term of each image, ``(n,)``
+            float64; their sum is the one-sample estimate of ``-ELBO``.
+
+        Raises
+        ------
+        ValueError
+            If the images are not a batch in [0, 1] of the model's shape.
+        """
+        images = _validation.check_images("images", images)
+        expected = tuple(self.decoder.output_shape[1:])
+        if images.shape[1:] != expected:
+            raise ValueError(f"`images` must have shape (n, {', '.join(map(str, expected))}); received {images.shape}.")
+        batch_size = _validation.check_int("batch_size", batch_size, minimum=1)
+        mean, log_var = (np.asarray(a, dtype=np.float64)
+                         for a in self.encoder.predict(images, batch_size=batch_size, verbose=0))
+        eps = np.random.default_rng(runtime.resolve_seed(seed)).standard_normal(mean.shape)
+        code = (mean + np.exp(0.5 * log_var) * eps).astype(np.float32)
+        probs = np.clip(np.asarray(self.decoder.predict(code, batch_size=batch_size, verbose=0), np.float64),
+                        1e-7, 1.0 - 1e-7)
+        x = images.astype(np.float64)
+        reconstruction = -(x * np.log(probs) + (1.0 - x) * np.log(1.0 - probs)).reshape(len(x), -1).sum(axis=1)
+        kl = -0.5 * (1.0 + log_var - mean**2 - np.exp(log_var)).sum(axis=1)
+        return reconstruction, kl
+
     def get_config(self):
         """The configuration: the two networks (serialised), ``beta`` and the seed."""
         return {

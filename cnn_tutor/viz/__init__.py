@@ -16,7 +16,15 @@ from cnn_tutor.viz.arithmetic import animate_conv_arithmetic, plot_conv_arithmet
 from cnn_tutor.viz.images import show_images
 from cnn_tutor.viz.listing import CodeListing, code_listing
 from cnn_tutor.viz.generation import plot_gan_losses, plot_latent_map, plot_sample_evolution
-from cnn_tutor.viz.models import plot_class_map, plot_confusion_matrix, plot_feature_maps, plot_filters, show_detections
+from cnn_tutor.viz.models import (
+    plot_class_map,
+    plot_confusion_matrix,
+    plot_feature_maps,
+    plot_filters,
+    plot_learning_curves,
+    plot_precision_recall,
+    show_detections,
+)
 from cnn_tutor.viz.restoration import plot_rate_distortion
 
 __all__ = [
@@ -36,6 +44,8 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_feature_maps",
     "plot_filters",
+    "plot_learning_curves",
+    "plot_precision_recall",
     "show_detections",
     "plot_rate_distortion",
 ]

@@ -1,4 +1,4 @@
-"""Figures that look inside trained models: filters, feature maps, confusion matrix, boxes.
+"""Figures that look inside trained models: filters, feature maps, confusion matrix, boxes, curves.
 
 Used by the Keras models chapter.  Every function returns a
 :class:`matplotlib.figure.Figure` built without ``pyplot``.
@@ -13,7 +13,15 @@ import numpy as np
 from cnn_tutor import _validation
 from cnn_tutor.viz import _style
 
-__all__ = ["plot_class_map", "plot_confusion_matrix", "plot_feature_maps", "plot_filters", "show_detections"]
+__all__ = [
+    "plot_class_map",
+    "plot_confusion_matrix",
+    "plot_feature_maps",
+    "plot_filters",
+    "plot_learning_curves",
+    "plot_precision_recall",
+    "show_detections",
+]
 
 
 def plot_filters(kernels, *, titles=None, ncols=8, size=0.9, input_channel=0):
@@ -181,6 +189,95 @@ def plot_confusion_matrix(matrix, *, class_names=None, figsize=(4.5, 4.5), cmap=
     ax.set_yticks(range(count), names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
+    return fig
+
+
+def plot_learning_curves(histories, *, metrics=("loss", "accuracy"), figsize=None):
+    """Training and validation curves per epoch, one panel per metric, one colour per run.
+
+    Parameters
+    ----------
+    histories : dict
+        ``{name: history}``, each a ``fit`` history dict with ``metric`` and
+        ``val_metric`` lists (the training value is Keras's running mean over
+        the epoch; the validation value is measured after it).
+    metrics : sequence of str
+        The metrics to plot, one panel each.
+    figsize : (float, float), optional
+        Width and height in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_learning_curves({"run": {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7],
+    ...                                     "accuracy": [0.5, 0.8], "val_accuracy": [0.5, 0.7]}})
+    >>> [ax.get_ylabel() for ax in fig.axes], len(fig.axes[0].lines)
+    (['loss', 'accuracy'], 2)
+    """
+    if not isinstance(histories, dict) or not histories:
+        raise TypeError(f"`histories` must be a non-empty dict {{name: history}}; received {histories!r}.")
+    metrics = [str(metric) for metric in metrics]
+    for name, history in histories.items():
+        for metric in metrics:
+            for key in (metric, f"val_{metric}"):
+                if key not in history:
+                    raise ValueError(
+                        f"`histories[{name!r}]` must have {key!r} (train with validation data); it has {sorted(history)}."
+                    )
+    fig = matplotlib.figure.Figure(figsize=figsize or (4.2 * len(metrics), 3.2), layout="constrained")
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    colours = [f"C{i}" for i in range(len(histories))]
+    for ax, metric in zip(axes, metrics):
+        for colour, (name, history) in zip(colours, histories.items()):
+            epochs = np.arange(1, len(history[metric]) + 1)
+            ax.plot(epochs, history[metric], color=colour, linestyle="--", label=f"{name}, training")
+            ax.plot(epochs, history[f"val_{metric}"], color=colour, label=f"{name}, validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    return fig
+
+
+def plot_precision_recall(curves, *, figsize=(4.2, 3.4)):
+    """Precision against recall for one or more detectors or test sets.
+
+    Parameters
+    ----------
+    curves : dict
+        ``{name: PrecisionRecall}`` from :func:`cnn_tutor.metrics.average_precision`
+        (its pooled ``precision`` and ``recall``; the legend gives its mean AP).
+    figsize : (float, float)
+        Width and height in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import types
+    >>> curve = types.SimpleNamespace(precision=np.array([1.0, 0.5]), recall=np.array([0.5, 0.5]), mean_ap=0.5)
+    >>> plot_precision_recall({"test": curve}).axes[0].get_xlabel()
+    'recall'
+    """
+    if not isinstance(curves, dict) or not curves:
+        raise TypeError(f"`curves` must be a non-empty dict {{name: PrecisionRecall}}; received {curves!r}.")
+    fig = matplotlib.figure.Figure(figsize=figsize, layout="constrained")
+    ax = fig.add_subplot()
+    for name, curve in curves.items():
+        if not all(hasattr(curve, key) for key in ("precision", "recall", "mean_ap")):
+            raise TypeError(f"`curves[{name!r}]` must be a PrecisionRecall; received {type(curve).__name__}.")
+        ax.plot(curve.recall, curve.precision, label=f"{name} (mAP {curve.mean_ap:.3f})")
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower left")
     return fig
 
 
