@@ -242,10 +242,11 @@ SPECS = {
     "make_detection_set": (data.make_detection_set,
                            lambda: dict(digits=_digits(), labels=[3, 7], num_canvases=2, canvas_size=48,
                                         digits_per_canvas=(1, 2), gap=2, ink_threshold=0.5, num_classes=10, seed=0,
-                                        max_tries=20),
+                                        max_tries=20, each_digit_once=False),
                            {"digits": arrays(4), "labels": st.one_of(ragged, texts, st.just(None), st.just([0.5, 1.0])),
                             "num_canvases": "int", "canvas_size": "int", "digits_per_canvas": "pair", "gap": "int",
-                            "ink_threshold": "float", "num_classes": "int", "seed": "rng", "max_tries": "int"}),
+                            "ink_threshold": "float", "num_classes": "int", "seed": "rng", "max_tries": "int",
+                            "each_digit_once": "bool"}),
     # metrics
     **{
         function.__name__: (function, dict(reference=IMAGES, estimate=IMAGES * 0.5, data_range=1.0),
@@ -304,6 +305,11 @@ SPECS = {
                                                               max_output_size=None),
                             {"boxes": bad_boxes, "scores": st.one_of(arrays(1), st.just([0.9]), st.just([0.9, math.nan])),
                              "iou_threshold": "float", "max_output_size": "int?"}),
+    "average_precision": (metrics.average_precision,
+                          lambda: {**{k: v for k, v in _detections().items() if k != "match_class"}, "num_classes": 10},
+                          {"detections": st.sampled_from([None, 3, "boxes", [], [None], [{"boxes": 1}]]),
+                           "dataset": st.sampled_from([None, 3, "truth", [np.zeros((1, 4))]]),
+                           "iou_threshold": "float", "num_classes": "int"}),
     "evaluate_detections": (metrics.evaluate_detections, _detections,
                             {"detections": st.sampled_from([None, 3, "boxes", [], [None], [{"boxes": 1}]]),
                              "dataset": st.sampled_from([None, 3, "truth", [np.zeros((1, 4))]]),
@@ -368,7 +374,7 @@ def test_every_public_function_is_covered():
                getattr(data, name).__module__.rsplit(".", 1)[-1] in ("degrade", "images", "patches", "detection")}
     classes = {"ReceptiveField", "DetectionSet", "PatchSplit", "JpegResult", "GenerationScores", "DetectionScore",
                "CodecResult", "RDCurve", "Interval", "ScoreInterval", "GenerationReport", "Neighbours",
-               "MemorisationCheck"}
+               "MemorisationCheck", "PrecisionRecall"}
     assert public - classes == set(SPECS)
 
 
