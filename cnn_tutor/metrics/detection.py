@@ -215,10 +215,11 @@ class PrecisionRecall(typing.NamedTuple):
     mean_ap: float
     #: The average precision of each class, ``(num_classes,)`` (NaN for a class without objects).
     per_class: np.ndarray
-    #: The curve of all classes together: precision and recall after each detection, by
-    #: decreasing score, and that detection's score.
+    #: Precision after each detection of all classes together, ranked by decreasing score.
     precision: np.ndarray
+    #: Recall after each of those detections (the share of all objects found so far).
     recall: np.ndarray
+    #: The score of each of those detections.
     scores: np.ndarray
 
 

@@ -17,8 +17,9 @@ The family helpers prepare their data and call it:
 - :func:`train_dcgan`: real images for a DCGAN, with a fixed-noise sample grid
   per epoch and checkpoints that resume (:mod:`cnn_tutor.models.checkpoints`).
 
-The callbacks it uses and offers (:class:`EpochTimer`, :class:`SampleGrid`,
-:class:`KeepBest`) live in :mod:`cnn_tutor.models.callbacks`.
+The callbacks it uses and offers (:class:`~cnn_tutor.models.callbacks.EpochTimer`,
+:class:`~cnn_tutor.models.callbacks.SampleGrid`, :class:`~cnn_tutor.models.callbacks.KeepBest`)
+live in :mod:`cnn_tutor.models.callbacks`.
 
 Used by the Keras models, Generation, Reconstruction, FAQ and Future
 directions chapters.
